@@ -1,0 +1,64 @@
+# Resettle: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install static migrate seed lint format lock clean
+
+## make run: set everything up and serve the demo on http://127.0.0.1:8000 (SQLite, eager Celery)
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Resettle is starting on http://$(HOST):$(PORT)/ (Ctrl+C stops it)."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: lint, then every test (unit, integration on PostgreSQL + Redis + Celery, browser)
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=resettle.settings_test
+	$(VENV)/bin/pytest
+
+install: $(VENV)/.installed node_modules/.installed static/dist/.built
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/dist/.built: node_modules/.installed $(wildcard static/src/*)
+	node static/src/build.mjs
+	touch $@
+
+static: static/dist/.built
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## make lock: re-pin Python dependencies after changing pyproject.toml
+lock: $(VENV)/.installed
+	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --generate-hashes --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) node_modules static/dist staticfiles test-artifacts

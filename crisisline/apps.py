@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrisislineConfig(AppConfig):
+    name = "crisisline"
+    verbose_name = "Crisis line"

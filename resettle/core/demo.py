@@ -1,0 +1,93 @@
+"""The demo services and staff that `seed_demo` creates. Made-up people only."""
+
+from dataclasses import dataclass
+
+from resettle.accounts.models import Service, User
+from resettle.accounts.roles import Agency, Role
+from resettle.accounts.services import grant_membership
+
+DEMO_PASSWORD = "demo-Resettle-2026"  # noqa: S105 - published in the README for the demo only
+
+
+@dataclass(frozen=True)
+class DemoService:
+    key: str
+    name: str
+    region: str
+    delivery_model: str
+    community_places: int
+    custody_places: int
+
+
+DEMO_SERVICES = (
+    DemoService("mersey", "Resettle Merseyside", "North West", "centre", 20, 25),
+    DemoService("northumbria", "Rebuilding Lives Northumbria", "North East", "outreach", 15, 20),
+)
+
+# (email local part, name, role, agency). Each service gets one of each; the first of each
+# role is the documented demo login, the rest make the team believable.
+DEMO_STAFF = {
+    "mersey": (
+        ("om", "Sarah Okafor", Role.OFFENDER_MANAGER, Agency.PROBATION),
+        ("om2", "Daniel Price", Role.OFFENDER_MANAGER, Agency.PROBATION),
+        ("keyworker", "Aisha Rahman", Role.HEALTH_KEYWORKER, Agency.HEALTH),
+        ("keyworker2", "Tom Gallagher", Role.HEALTH_KEYWORKER, Agency.HEALTH),
+        ("psychologist", "Dr Helen Marsh", Role.PSYCHOLOGIST, Agency.HEALTH),
+        ("manager", "Joanne Kirkby", Role.SERVICE_MANAGER, Agency.HEALTH),
+        ("crisis", "Marcus Bell", Role.CRISIS_LINE_WORKER, Agency.HEALTH),
+        ("admin", "Priya Shah", Role.ADMINISTRATOR, Agency.HEALTH),
+        ("commissioner", "Graham Lowe", Role.COMMISSIONER, Agency.HEALTH),
+    ),
+    "northumbria": (
+        ("om", "Rebecca Tait", Role.OFFENDER_MANAGER, Agency.PROBATION),
+        ("om2", "Lee Armstrong", Role.OFFENDER_MANAGER, Agency.PROBATION),
+        ("keyworker", "Nadia Hussain", Role.HEALTH_KEYWORKER, Agency.HEALTH),
+        ("keyworker2", "Chris Robson", Role.HEALTH_KEYWORKER, Agency.HEALTH),
+        ("psychologist", "Dr Owen Fenwick", Role.PSYCHOLOGIST, Agency.HEALTH),
+        ("manager", "Karen Dodds", Role.SERVICE_MANAGER, Agency.PROBATION),
+        ("crisis", "Jamie Charlton", Role.CRISIS_LINE_WORKER, Agency.PROBATION),
+        ("admin", "Ian Milburn", Role.ADMINISTRATOR, Agency.HEALTH),
+        ("commissioner", "Fiona Hall", Role.COMMISSIONER, Agency.HEALTH),
+    ),
+}
+
+
+def demo_email(local: str, service_key: str) -> str:
+    return f"{local}@{service_key}.example"
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(email, role, service) for the README table and `make run`'s banner."""
+    rows = []
+    for service in DEMO_SERVICES:
+        for local, _name, role, _agency in DEMO_STAFF[service.key]:
+            if not local[-1].isdigit():
+                rows.append((demo_email(local, service.key), Role(role).label, service.name))
+    return rows
+
+
+def seed_services_and_staff() -> dict[str, Service]:
+    services = {}
+    for spec in DEMO_SERVICES:
+        service, _ = Service.objects.update_or_create(
+            name=spec.name,
+            defaults={
+                "region": spec.region,
+                "delivery_model": spec.delivery_model,
+                "funded_community_places": spec.community_places,
+                "funded_custody_places": spec.custody_places,
+            },
+        )
+        services[spec.key] = service
+        for local, name, role, agency in DEMO_STAFF[spec.key]:
+            email = demo_email(local, spec.key)
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(email=email, full_name=name, password=DEMO_PASSWORD)
+            grant_membership(user=user, service=service, role=role, agency=agency)
+    return services
+
+
+def extra_seeders():
+    """Demo builders of the case apps, in order; each takes the services by key."""
+    return []

@@ -1,0 +1,91 @@
+"""Template helpers for GOV.UK form markup and UK display conventions."""
+
+from django import forms, template
+
+from resettle.accounts.roles import Role
+
+from ..forms import GovukDateInput
+
+register = template.Library()
+
+_INPUT_CLASSES = {
+    "text": "govuk-input",
+    "textarea": "govuk-textarea",
+    "select": "govuk-select",
+    "file": "govuk-file-upload",
+    "password": "govuk-input",
+}
+
+
+@register.filter
+def widget_kind(bound_field) -> str:
+    widget = bound_field.field.widget
+    if isinstance(widget, GovukDateInput):
+        return "date"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "select"
+    if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+        return "file"
+    if isinstance(widget, forms.PasswordInput):
+        return "password"
+    if isinstance(widget, forms.HiddenInput):
+        return "hidden"
+    return "text"
+
+
+@register.simple_tag
+def govuk_widget(bound_field):
+    """The field's own widget with the design-system class, error state and ARIA wiring."""
+    kind = widget_kind(bound_field)
+    css = _INPUT_CLASSES.get(kind, "govuk-input")
+    existing = bound_field.field.widget.attrs.get("class", "")
+    classes = f"{css} {existing}".strip()
+    if bound_field.errors:
+        classes += f" {css}--error"
+    described = []
+    if bound_field.help_text:
+        described.append(f"{bound_field.auto_id}-hint")
+    if bound_field.errors:
+        described.append(f"{bound_field.auto_id}-error")
+    attrs = {"class": classes}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def date_parts(bound_field):
+    """(name, label, value, id) for the day, month and year boxes of a GOV.UK date input."""
+    value = bound_field.value()
+    if not isinstance(value, list | tuple):
+        value = bound_field.field.widget.decompress(value)
+    value = list(value) + [None] * (3 - len(value))
+    widths = ("2", "2", "4")
+    parts = []
+    for index, (suffix, label) in enumerate((("day", "Day"), ("month", "Month"), ("year", "Year"))):
+        parts.append(
+            {
+                "name": f"{bound_field.html_name}_{suffix}",
+                "id": f"{bound_field.auto_id}_{suffix}" if index else bound_field.auto_id,
+                "label": label,
+                "value": "" if value[index] is None else value[index],
+                "width": widths[index],
+            }
+        )
+    return parts
+
+
+@register.filter
+def role_label(code: str) -> str:
+    try:
+        return Role(code).label
+    except ValueError:
+        return code

@@ -1,0 +1,41 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from resettle import access
+
+from . import selectors
+from .health import health_report
+
+
+@login_required
+def home(request):
+    """Each role's home page: what that person needs to see first."""
+    role = access.primary_role(request.user)
+    context = {"role": role, **selectors.home_panels(user=request.user, role=role)}
+    return render(request, "core/home.html", context)
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    # No request context: the database may be the thing that failed.
+    return HttpResponseServerError(
+        loader.get_template("500.html").render({"service_name": "Resettle"})
+    )

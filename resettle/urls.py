@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Resettle staff accounts"
+admin.site.site_title = "Resettle administration"
+admin.site.index_title = "Staff accounts and services"
+
+urlpatterns = [
+    path("", include("resettle.core.urls")),
+    path("accounts/", include("resettle.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "resettle.core.views.error_403"
+handler404 = "resettle.core.views.error_404"
+handler500 = "resettle.core.views.error_500"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class KeyworkConfig(AppConfig):
+    # "sessions" is django.contrib.sessions' label, so this app is labelled "keywork".
+    name = "sessions"
+    label = "keywork"
+    verbose_name = "Appointments, sessions and licence compliance"

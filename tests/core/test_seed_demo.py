@@ -1,0 +1,42 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from resettle.accounts.models import Membership, Service, User
+from resettle.accounts.roles import Role
+from resettle.core.demo import DEMO_PASSWORD, demo_logins
+
+pytestmark = pytest.mark.django_db
+
+
+def run_seed():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_builds_two_services_with_a_login_for_every_role_in_each():
+    output = run_seed()
+    assert Service.objects.count() == 2
+    assert set(Service.objects.values_list("delivery_model", flat=True)) == {"centre", "outreach"}
+    for service in Service.objects.all():
+        roles = set(Membership.objects.filter(service=service).values_list("role", flat=True))
+        assert roles == set(Role)
+    for email, _role, _service in demo_logins():
+        assert email in output
+        assert User.objects.get(email=email).check_password(DEMO_PASSWORD)
+
+
+def test_seed_is_idempotent():
+    run_seed()
+    counts = (User.objects.count(), Membership.objects.count(), Service.objects.count())
+    run_seed()
+    assert (User.objects.count(), Membership.objects.count(), Service.objects.count()) == counts
+
+
+def test_seed_refuses_in_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run"):
+        run_seed()
+    assert not Service.objects.exists()

@@ -1,0 +1,71 @@
+"""A real Celery worker, consuming from Redis, against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    from django.db import connection
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    with django_db_blocker.unblock():
+        database_name = connection.settings_dict["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "resettle.settings_test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+        "REDIS_URL": TEST_REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    log_path = ROOT / "test-artifacts" / "celery-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "resettle", "worker",
+            "--pool=solo", "--concurrency=1", "--loglevel=INFO",
+            "--without-mingle", "--without-gossip", "--hostname=test-worker@%h",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "ready." in log_path.read_text():
+            break
+        if worker.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    else:
+        worker.terminate()
+        raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
+
+
+@pytest.fixture
+def celery_through_worker(celery_worker_process, settings):
+    """Send tasks through Redis to the real worker instead of running them in-process."""
+    from resettle.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = TEST_REDIS_URL
+    app.conf.result_backend = TEST_REDIS_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield app
+    app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = previous
