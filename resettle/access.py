@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
 from resettle.accounts.models import Membership
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import CASE_ROLES, Role
 
 _MEMBERSHIP_CACHE = "_resettle_memberships"
 
@@ -96,3 +96,102 @@ def role_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+# --- Participants -------------------------------------------------------------------------
+#
+# Decision on model vs object permissions: role groups hold *model* permissions that say what
+# a role may do at all (e.g. view participants). The set of participants is always narrowed
+# by service membership in `participants_visible_to`; guardian's object permission
+# `change_participant` (direct foreign-key table) marks the allocated team. Service managers
+# may change every participant of their own services. Global permissions never widen a list.
+
+
+def participants_visible_to(user):
+    """Participants whose full record this user may open: case roles of their services."""
+    from participants.models import Participant
+
+    return Participant.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
+
+
+def is_service_manager_of(user, service_id: int) -> bool:
+    return role_in_service(user, service_id) == Role.SERVICE_MANAGER
+
+
+def is_allocated_to(user, participant) -> bool:
+    """Whether guardian grants this user the allocated team's change right (one query)."""
+    cache = participant.__dict__.setdefault("_allocated_cache", {})
+    if user.pk not in cache:
+        from guardian.core import ObjectPermissionChecker
+
+        checker = ObjectPermissionChecker(user)
+        cache[user.pk] = checker.has_perm("change_participant", participant)
+    return cache[user.pk]
+
+
+def can_change_participant(user, participant) -> bool:
+    role = role_in_service(user, participant.service_id)
+    if role == Role.SERVICE_MANAGER:
+        return True
+    if role not in CASE_ROLES:
+        return False
+    return is_allocated_to(user, participant)
+
+
+def can_recall(user, participant) -> bool:
+    """Recall is the offender manager's decision (or the service manager's)."""
+    role = role_in_service(user, participant.service_id)
+    if role == Role.SERVICE_MANAGER:
+        return True
+    return role == Role.OFFENDER_MANAGER and is_allocated_to(user, participant)
+
+
+PARTICIPANT_ACTIONS = {
+    "view": lambda user, participant: True,
+    "change": can_change_participant,
+    "recall": can_recall,
+    "manage": lambda user, participant: is_service_manager_of(user, participant.service_id),
+}
+
+
+def get_participant_for(user, pk, action: str = "view"):
+    """The only way a view fetches a participant: 404 if not visible, 403 if not allowed."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from participants.models import Participant
+
+    try:
+        participant = participants_visible_to(user).select_related("service").get(pk=pk)
+    except (ValidationError, ValueError, Participant.DoesNotExist) as error:
+        raise Http404("No such participant") from error
+    if not PARTICIPANT_ACTIONS[action](user, participant):
+        raise PermissionDenied("Your role does not allow this for this participant.")
+    return participant
+
+
+# --- Referrals ----------------------------------------------------------------------------
+
+REFERRAL_CREATE_ROLES = (Role.SERVICE_MANAGER, Role.OFFENDER_MANAGER)
+
+
+def referrals_visible_to(user):
+    from participants.models import Referral
+
+    return Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
+
+
+def get_referral_for(user, pk, action: str = "view"):
+    """A referral of the user's services (404 otherwise); "manage" needs the service manager."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from participants.models import Referral
+
+    try:
+        referral = referrals_visible_to(user).select_related("service", "participant").get(pk=pk)
+    except (ValidationError, ValueError, Referral.DoesNotExist) as error:
+        raise Http404("No such referral") from error
+    if action == "manage" and not is_service_manager_of(user, referral.service_id):
+        raise PermissionDenied("Only the service manager decides on referrals.")
+    return referral

@@ -8,6 +8,7 @@ admin.site.index_title = "Staff accounts and services"
 urlpatterns = [
     path("", include("resettle.core.urls")),
     path("accounts/", include("resettle.accounts.urls")),
+    path("participants/", include("participants.urls")),
     path("admin/", admin.site.urls),
 ]
 

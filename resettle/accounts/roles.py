@@ -45,14 +45,42 @@ def group_name(role: str) -> str:
     return Role(role).label
 
 
-_CASE_READ = ["accounts.view_service"]
+_CASE_READ = [
+    "accounts.view_service",
+    "participants.view_participant",
+    "participants.view_referral",
+]
+_TEAM_WRITE = [
+    "participants.change_participant",
+    "participants.add_contact",
+    "participants.change_contact",
+    "participants.add_goal",
+    "participants.change_goal",
+    "participants.add_pathwayneed",
+    "participants.change_pathwayneed",
+    "participants.add_outcomesnapshot",
+    "participants.add_licence",
+    "participants.change_licence",
+    "participants.add_licencecondition",
+    "participants.change_licencecondition",
+    "participants.add_stagechange",
+    "participants.add_releaseplan",
+    "participants.change_releaseplan",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OFFENDER_MANAGER: [*_CASE_READ],
-    Role.HEALTH_KEYWORKER: [*_CASE_READ],
-    Role.PSYCHOLOGIST: [*_CASE_READ],
-    Role.SERVICE_MANAGER: [*_CASE_READ],
-    Role.CRISIS_LINE_WORKER: [*_CASE_READ],
+    Role.OFFENDER_MANAGER: [*_CASE_READ, *_TEAM_WRITE, "participants.add_referral"],
+    Role.HEALTH_KEYWORKER: [*_CASE_READ, *_TEAM_WRITE],
+    Role.PSYCHOLOGIST: [*_CASE_READ, *_TEAM_WRITE],
+    Role.SERVICE_MANAGER: [
+        *_CASE_READ,
+        *_TEAM_WRITE,
+        "participants.add_referral",
+        "participants.change_referral",
+        "participants.add_allocation",
+        "participants.change_allocation",
+    ],
+    Role.CRISIS_LINE_WORKER: ["accounts.view_service"],
     Role.ADMINISTRATOR: [
         "accounts.view_user",
         "accounts.add_user",

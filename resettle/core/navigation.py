@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from resettle import access
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import CASE_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ ALL_ROLES = frozenset(Role)
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Home", "core:home", ALL_ROLES),
+    NavItem("Caseload", "participants:caseload", frozenset(CASE_ROLES)),
+    NavItem("Referrals", "participants:referral_list", frozenset(CASE_ROLES)),
     NavItem("Staff accounts", "accounts:staff_list", frozenset({Role.ADMINISTRATOR})),
 )
 

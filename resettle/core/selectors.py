@@ -2,8 +2,9 @@
 
 from django.db.models import Count
 
+from resettle import access
 from resettle.accounts.models import Membership, Service, User
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import CASE_ROLES, Role
 
 
 def home_panels(*, user, role: str | None) -> dict:
@@ -19,4 +20,21 @@ def home_panels(*, user, role: str | None) -> dict:
     if role == Role.COMMISSIONER:
         service_ids = {m.service_id for m in user.memberships.all()}
         return {"services": list(Service.objects.filter(pk__in=service_ids))}
+    if role in CASE_ROLES:
+        return case_worker_panels(user=user, role=role)
     return {}
+
+
+def case_worker_panels(*, user, role: str) -> dict:
+    from participants import selectors as participant_selectors
+    from participants.models import Referral
+
+    mine = participant_selectors.caseload(user, participant_selectors.CaseloadFilters(mine=True))
+    panels = {"my_caseload": list(mine[:15]), "my_caseload_count": mine.count()}
+    if role == Role.SERVICE_MANAGER:
+        managed = [m.service for m in access.memberships_of(user) if m.role == role]
+        panels["capacities"] = [participant_selectors.capacity(service) for service in managed]
+        panels["open_referrals"] = (
+            access.referrals_visible_to(user).filter(status__in=Referral.OPEN_STATUSES).count()
+        )
+    return panels

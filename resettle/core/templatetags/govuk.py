@@ -89,3 +89,8 @@ def role_label(code: str) -> str:
         return Role(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,396 @@
+"""Forms validate and normalise what staff type; services make the changes."""
+
+from django import forms
+from django.utils import timezone
+
+from resettle.accounts.roles import Role
+from resettle.core.forms import GovukDateField, PlainTextMixin
+
+from . import identifiers
+from .models import (
+    Contact,
+    Goal,
+    Licence,
+    LicenceCondition,
+    OutcomeSnapshot,
+    Participant,
+    Pathway,
+    PathwayNeed,
+    Referral,
+    ReleasePlan,
+    StageChange,
+)
+
+
+class IdentifierFieldsMixin:
+    """Normalises and checks the national identifiers wherever they are typed."""
+
+    identifier_checks = {
+        "prison_number": identifiers.validate_prison_number,
+        "crn": identifiers.validate_crn,
+        "pnc_number": identifiers.validate_pnc_number,
+        "nhs_number": identifiers.validate_nhs_number,
+    }
+
+    def _clean_identifier(self, name: str) -> str:
+        value = identifiers.normalise(self.cleaned_data.get(name))
+        if value:
+            self.identifier_checks[name](value)
+        return value
+
+    def clean_prison_number(self):
+        return self._clean_identifier("prison_number")
+
+    def clean_crn(self):
+        return self._clean_identifier("crn")
+
+    def clean_pnc_number(self):
+        return self._clean_identifier("pnc_number")
+
+    def clean_nhs_number(self):
+        return self._clean_identifier("nhs_number")
+
+
+IDENTIFIER_HELP = {
+    "prison_number": "For example, A1234BC",
+    "crn": "Probation case reference number, for example X123456",
+    "pnc_number": "Police National Computer ID, for example 2012/0052494X",
+    "nhs_number": "10 digits, for example 943 476 5919",
+}
+
+
+class ReferralForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelForm):
+    received_on = GovukDateField(label="Date received", not_in_future=True)
+    date_of_birth = GovukDateField(label="Date of birth", not_in_future=True)
+    expected_release_date = GovukDateField(label="Expected release date", required=False)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "service",
+            "received_on",
+            "source",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "prison_number",
+            "crn",
+            "pnc_number",
+            "nhs_number",
+            "current_prison",
+            "expected_release_date",
+            "sentence_type",
+            "sentence_length_months",
+            "index_offence",
+            "screened_into_opd",
+        ]
+        labels = {
+            "given_name": "First name",
+            "family_name": "Last name",
+            "sentence_length_months": "Sentence length in months",
+            "index_offence": "Index offence category",
+            "screened_into_opd": "Screened into the OPD pathway",
+        }
+        help_texts = {
+            **IDENTIFIER_HELP,
+            "sentence_length_months": "For a determinate sentence only",
+        }
+        widgets = {
+            "source": forms.RadioSelect,
+            "sentence_type": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+        self.fields["service"].empty_label = None
+        if len(services) == 1:
+            self.fields["service"].widget = forms.HiddenInput()
+            self.fields["service"].initial = services[0].pk
+        for name in ("source", "sentence_type"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["prison_number"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        sentence = cleaned.get("sentence_type")
+        length = cleaned.get("sentence_length_months")
+        if sentence == Referral.SentenceType.DETERMINATE and not length:
+            self.add_error("sentence_length_months", "Enter the length of the determinate sentence")
+        if sentence and sentence != Referral.SentenceType.DETERMINATE:
+            cleaned["sentence_length_months"] = None
+        born = cleaned.get("date_of_birth")
+        received = cleaned.get("received_on")
+        if born and received and (received.year - born.year) < 18:
+            self.add_error("date_of_birth", "The service works with men aged 18 and over")
+        return cleaned
+
+
+class DecisionForm(PlainTextMixin, forms.Form):
+    decided_on = GovukDateField(label="Date of the decision", not_in_future=True)
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_on"].initial = timezone.localdate()
+
+
+class AcceptForm(forms.Form):
+    decided_on = GovukDateField(label="Date accepted", not_in_future=True)
+    offer = forms.ChoiceField(
+        label="What happens next",
+        choices=[
+            ("in_reach", "Offer an in-reach place now"),
+            ("waiting", "Put him on the waiting list"),
+        ],
+        initial="in_reach",
+        widget=forms.RadioSelect,
+        help_text="If no custody place is free he goes on the waiting list either way",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_on"].initial = timezone.localdate()
+
+
+class ParticipantDetailsForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelForm):
+    date_of_birth = GovukDateField(label="Date of birth", not_in_future=True)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "prison_number",
+            "crn",
+            "pnc_number",
+            "nhs_number",
+            "phone",
+            "gp_practice",
+            "current_accommodation",
+        ]
+        labels = {"given_name": "First name", "family_name": "Last name"}
+        help_texts = {**IDENTIFIER_HELP, "preferred_name": "What he likes to be called"}
+        widgets = {"current_accommodation": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ContactForm(PlainTextMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "relationship", "phone", "is_next_of_kin", "notes"]
+        help_texts = {"relationship": "For example, mother, partner, housing officer, GP"}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class GoalForm(PlainTextMixin, forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["in_his_words", "progress", "progress_note"]
+        labels = {"in_his_words": "His goal, in his own words", "progress_note": "How it is going"}
+        widgets = {
+            "in_his_words": forms.Textarea(attrs={"rows": 3}),
+            "progress": forms.RadioSelect,
+            "progress_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class StageChangeForm(PlainTextMixin, forms.Form):
+    effective_on = GovukDateField(label="Date", not_in_future=True)
+    recall_type = forms.ChoiceField(
+        label="Type of recall", choices=StageChange.RecallType.choices, widget=forms.RadioSelect
+    )
+    ending = forms.ChoiceField(
+        label="Why his time with the service ended",
+        choices=StageChange.Ending.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Reason or notes", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind != StageChange.Kind.RECALLED:
+            del self.fields["recall_type"]
+        else:
+            self.fields["reason"].label = "Reason for the recall"
+            self.fields["reason"].required = True
+        if kind != StageChange.Kind.ENDED:
+            del self.fields["ending"]
+        labels = {
+            StageChange.Kind.RELEASED: "Date of release",
+            StageChange.Kind.RE_RELEASED: "Date of re-release",
+            StageChange.Kind.RECALLED: "Date of recall",
+            StageChange.Kind.MOVED_ON: "Date of move-on",
+            StageChange.Kind.ENDED: "Date his time with the service ended",
+            StageChange.Kind.OFFERED_PLACE: "Date the place was offered",
+        }
+        self.fields["effective_on"].label = labels[kind]
+        self.fields["effective_on"].initial = timezone.localdate()
+
+
+class ReleasePlanForm(PlainTextMixin, forms.ModelForm):
+    planned_release_date = GovukDateField(label="Planned release date", required=False)
+
+    class Meta:
+        model = ReleasePlan
+        fields = [
+            "planned_release_date",
+            "collected_by",
+            "collection_done",
+            "first_night",
+            "first_night_done",
+            "benefits",
+            "benefits_done",
+            "gp",
+            "gp_done",
+            "first_appointments",
+            "first_appointments_done",
+        ]
+        help_texts = {
+            "collected_by": "Who will meet him at the prison gate, and when",
+            "first_night": "Address or approved premises",
+            "first_appointments": "Probation, the service, GP, housing: dates and times",
+        }
+        widgets = {"first_appointments": forms.Textarea(attrs={"rows": 3})}
+
+
+class LicenceForm(forms.ModelForm):
+    starts_on = GovukDateField(label="Licence start date")
+    ends_on = GovukDateField(label="Licence expiry date (LED)")
+    sentence_expiry_on = GovukDateField(label="Sentence expiry date (SED)", required=False)
+
+    class Meta:
+        model = Licence
+        fields = ["starts_on", "ends_on", "sentence_expiry_on", "standard_conditions"]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_on", "The licence expiry date must be after the start date")
+        expiry = cleaned.get("sentence_expiry_on")
+        if starts and expiry and expiry < starts:
+            self.add_error("sentence_expiry_on", "The sentence expiry date must be after the start")
+        return cleaned
+
+
+class LicenceConditionForm(PlainTextMixin, forms.ModelForm):
+    starts_on = GovukDateField(label="Start date")
+    ends_on = GovukDateField(label="End date", required=False)
+
+    class Meta:
+        model = LicenceCondition
+        fields = ["category", "text", "starts_on", "ends_on"]
+        widgets = {"category": forms.RadioSelect, "text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [c for c in self.fields["category"].choices if c[0]]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The end date must be on or after the start date")
+        return cleaned
+
+
+class AllocationForm(forms.Form):
+    role = forms.ChoiceField(
+        label="Role in his team",
+        choices=[
+            (Role.OFFENDER_MANAGER, "Offender manager"),
+            (Role.HEALTH_KEYWORKER, "Health keyworker"),
+            (Role.PSYCHOLOGIST, "Psychologist"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    staff = forms.ModelChoiceField(label="Member of staff", queryset=None, empty_label="Choose")
+    started_on = GovukDateField(label="Date the allocation starts", not_in_future=True)
+
+    def __init__(self, *args, staff_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff_queryset
+        self.fields["staff"].error_messages["invalid_choice"] = (
+            "Choose a member of staff from this service"
+        )
+        self.fields["started_on"].initial = timezone.localdate()
+
+
+class PathwayNeedsForm(PlainTextMixin, forms.Form):
+    """All eight resettlement pathways on one page: a level and notes for each."""
+
+    def __init__(self, *args, needs: dict[str, PathwayNeed], **kwargs):
+        super().__init__(*args, **kwargs)
+        for pathway in Pathway:
+            need = needs.get(pathway.value)
+            self.fields[f"{pathway.value}_level"] = forms.ChoiceField(
+                label=pathway.label,
+                choices=PathwayNeed.Level.choices,
+                widget=forms.RadioSelect,
+                initial=need.level if need else PathwayNeed.Level.NONE,
+            )
+            self.fields[f"{pathway.value}_notes"] = forms.CharField(
+                label=f"{pathway.label}: notes",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=need.notes if need else "",
+            )
+
+    def needs(self) -> list[tuple[str, str, str]]:
+        return [
+            (p.value, self.cleaned_data[f"{p.value}_level"], self.cleaned_data[f"{p.value}_notes"])
+            for p in Pathway
+        ]
+
+
+class OutcomeSnapshotForm(PlainTextMixin, forms.ModelForm):
+    taken_on = GovukDateField(label="Date", not_in_future=True)
+
+    class Meta:
+        model = OutcomeSnapshot
+        fields = ["point", "taken_on", "accommodation", "occupation", "notes"]
+        widgets = {
+            "point": forms.RadioSelect,
+            "accommodation": forms.RadioSelect,
+            "occupation": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("point", "accommodation", "occupation"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["taken_on"].initial = timezone.localdate()
+
+
+class CaseloadFilterForm(forms.Form):
+    q = forms.CharField(label="Name or identifier", required=False)
+    stage = forms.ChoiceField(
+        required=False, label="Stage", widget=forms.Select(attrs={"class": "govuk-select"})
+    )
+    keyworker = forms.ChoiceField(
+        required=False, label="Allocated to", widget=forms.Select(attrs={"class": "govuk-select"})
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Stage
+
+        self.fields["stage"].choices = [("", "All current stages"), *Stage.choices]
+        self.fields["keyworker"].choices = [("", "Anyone")] + [
+            (str(person.pk), person.full_name) for person in staff
+        ]

@@ -1,0 +1,163 @@
+"""Reads: caseload lists, capacity, stage durations. Lists are always user-scoped."""
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from resettle import access
+from resettle.accounts.models import Service
+from resettle.accounts.roles import Role
+
+from .identifiers import normalise
+from .models import Allocation, Participant, Referral, ReleasePlan, Stage, StageChange
+
+CUSTODY_STAGES = (Stage.IN_REACH,)
+COMMUNITY_STAGES = (Stage.COMMUNITY, Stage.MOVE_ON)
+
+
+def custody_places_free(service: Service) -> int:
+    used = Participant.objects.filter(service=service, stage__in=CUSTODY_STAGES).count()
+    return service.funded_custody_places - used
+
+
+def open_release_plan(participant: Participant) -> ReleasePlan | None:
+    return participant.release_plans.filter(release__isnull=True).order_by("-pk").first()
+
+
+def current_team(participant: Participant) -> dict[str, Allocation]:
+    allocations = participant.allocations.filter(ended_on__isnull=True).select_related("staff")
+    return {allocation.role: allocation for allocation in allocations}
+
+
+# --- Caseload -----------------------------------------------------------------------------
+
+SORTS = {
+    "name": ("family_name", "given_name"),
+    "-name": ("-family_name", "-given_name"),
+    "stage": ("stage", "family_name"),
+    "-stage": ("-stage", "family_name"),
+    "since": ("stage_since", "family_name"),
+    "-since": ("-stage_since", "family_name"),
+}
+
+
+@dataclass(frozen=True)
+class CaseloadFilters:
+    mine: bool = False
+    stage: str = ""
+    keyworker: str = ""
+    query: str = ""
+    sort: str = "name"
+
+
+def caseload(user, filters: CaseloadFilters) -> QuerySet[Participant]:
+    """Participants the user may see, filtered and sorted; team members prefetched."""
+    participants = access.participants_visible_to(user).select_related("service")
+    if filters.mine:
+        participants = participants.filter(
+            allocations__staff=user, allocations__ended_on__isnull=True
+        )
+    if filters.stage in Stage.values:
+        participants = participants.filter(stage=filters.stage)
+    else:
+        participants = participants.exclude(stage=Stage.ENDED)
+    if filters.keyworker:
+        participants = participants.filter(
+            allocations__staff_id=filters.keyworker, allocations__ended_on__isnull=True
+        )
+    if filters.query:
+        participants = participants.filter(search_condition(filters.query))
+    current = Allocation.objects.filter(ended_on__isnull=True).select_related("staff")
+    return (
+        participants.prefetch_related(Prefetch("allocations", queryset=current, to_attr="team"))
+        .order_by(*SORTS.get(filters.sort, SORTS["name"]))
+        .distinct()
+    )
+
+
+def search_condition(query: str) -> Q:
+    """Name, preferred name or any identifier; identifiers match however they were typed."""
+    condition = Q()
+    for word in query.split():
+        condition &= (
+            Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    identifier = normalise(query)
+    if identifier:
+        condition |= (
+            Q(prison_number=identifier)
+            | Q(crn=identifier)
+            | Q(pnc_number=identifier)
+            | Q(nhs_number=identifier)
+        )
+    return condition
+
+
+def allocatable_staff(service_ids, role: str | None = None):
+    from resettle.accounts.models import User
+
+    roles = [role] if role else [Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST]
+    return (
+        User.objects.filter(
+            is_active=True, memberships__service_id__in=service_ids, memberships__role__in=roles
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+# --- Capacity -----------------------------------------------------------------------------
+
+
+def capacity(service: Service) -> dict:
+    by_stage = Counter(
+        dict(
+            Participant.objects.filter(service=service).values_list("stage").annotate(n=Count("pk"))
+        )
+    )
+    pipeline = Counter(
+        dict(Referral.objects.filter(service=service).values_list("status").annotate(n=Count("pk")))
+    )
+    community = sum(by_stage[s] for s in COMMUNITY_STAGES)
+    custody = sum(by_stage[s] for s in CUSTODY_STAGES)
+    return {
+        "service": service,
+        "community": community,
+        "community_funded": service.funded_community_places,
+        "custody": custody,
+        "custody_funded": service.funded_custody_places,
+        "waiting": by_stage[Stage.WAITING],
+        "by_stage": [(Stage(s).label, by_stage[s]) for s in Stage.values],
+        "pipeline": [(Referral.Status(s).label, pipeline[s]) for s in Referral.Status.values],
+    }
+
+
+# --- Stage history ------------------------------------------------------------------------
+
+
+def time_in_stages(
+    changes: list[StageChange], today: datetime.date | None = None
+) -> list[tuple[str, int]]:
+    """Days spent in each stage, derived from the stage history (never typed)."""
+    today = today or timezone.localdate()
+    days: dict[str, int] = defaultdict(int)
+    ordered = sorted(changes, key=lambda change: (change.effective_on, change.recorded_at))
+    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if current.to_stage == Stage.ENDED:
+            continue
+        until = following.effective_on if following else today
+        days[current.to_stage] += max((until - current.effective_on).days, 0)
+    return [(Stage(stage).label, days[stage]) for stage in Stage.values if stage in days]
+
+
+def pathway_rows(participant: Participant) -> list[dict]:
+    """The eight pathways in order, with his current need on each (or none recorded)."""
+    from .models import Pathway
+
+    needs = {need.pathway: need for need in participant.pathway_needs.all()}
+    return [{"pathway": pathway, "need": needs.get(pathway.value)} for pathway in Pathway]

@@ -1,0 +1,571 @@
+"""Every change to referrals, participants, stages, licences, allocations and needs.
+
+Each function is atomic, names its actor, and records the timeline event in the same
+transaction. Rules that refuse a change raise ValidationError with a message for the user.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from resettle.accounts.models import Service, User
+from resettle.accounts.roles import Role
+
+from . import selectors
+from .models import (
+    Allocation,
+    Contact,
+    Goal,
+    Licence,
+    LicenceCondition,
+    OutcomeSnapshot,
+    Participant,
+    PathwayNeed,
+    Referral,
+    ReleasePlan,
+    Stage,
+    StageChange,
+)
+from .timeline import at_start_of_day, record_event
+
+IDENTIFIER_FIELDS = ("prison_number", "crn", "pnc_number", "nhs_number")
+IDENTIFIER_LABELS = {
+    "prison_number": "prison number",
+    "crn": "CRN",
+    "pnc_number": "PNC number",
+    "nhs_number": "NHS number",
+}
+
+
+class StaleVersion(ValidationError):
+    """Someone else saved this record after it was opened: the edit would overwrite theirs."""
+
+
+def _not_in_future(day: datetime.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"{what} must be today or in the past", code="future")
+
+
+# --- Referrals ----------------------------------------------------------------------------
+
+
+def duplicate_of(*, service: Service, identifiers: dict, exclude_referral=None) -> str | None:
+    """A message if these identifiers belong to someone already known, else None."""
+    for field in IDENTIFIER_FIELDS:
+        value = identifiers.get(field)
+        if not value:
+            continue
+        label = IDENTIFIER_LABELS[field]
+        known = Participant.objects.filter(**{field: value}).only("service_id").first()
+        if known is not None:
+            if known.service_id == service.pk:
+                return f"{label.capitalize()} {value} belongs to a participant of this service"
+            return (
+                f"{label.capitalize()} {value} belongs to someone known to another service. "
+                "Ask that service about a transfer instead of a new referral"
+            )
+        open_referral = Referral.objects.filter(
+            service=service, status__in=Referral.OPEN_STATUSES, **{field: value}
+        )
+        if exclude_referral is not None:
+            open_referral = open_referral.exclude(pk=exclude_referral.pk)
+        first = open_referral.first()
+        if first is not None:
+            return (
+                f"{label.capitalize()} {value} is already on an open referral received "
+                f"{first.received_on:%-d %B %Y}"
+            )
+    return None
+
+
+@transaction.atomic
+def create_referral(*, service: Service, actor: User, **fields) -> Referral:
+    message = duplicate_of(service=service, identifiers=fields)
+    if message:
+        raise ValidationError(message, code="duplicate")
+    return Referral.objects.create(service=service, created_by=actor, **fields)
+
+
+def _lock_referral(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+@transaction.atomic
+def start_assessment(*, referral: Referral, actor: User) -> Referral:
+    referral = _lock_referral(referral)
+    if referral.status != Referral.Status.RECEIVED:
+        raise ValidationError(
+            f"This referral is {referral.get_status_display().lower()}: only a received "
+            "referral can move to assessment",
+            code="status",
+        )
+    referral.status = Referral.Status.ASSESSING
+    referral.save()
+    return referral
+
+
+def _close_referral(*, referral, actor, status, reason, decided_on) -> Referral:
+    referral = _lock_referral(referral)
+    if not referral.is_open:
+        raise ValidationError(
+            f"This referral is already {referral.get_status_display().lower()}", code="status"
+        )
+    if not reason.strip():
+        raise ValidationError("Give the reason", code="reason")
+    _check_decision_date(referral, decided_on)
+    referral.status = status
+    referral.decision_reason = reason.strip()
+    referral.decided_on = decided_on
+    referral.save()
+    return referral
+
+
+def _check_decision_date(referral: Referral, decided_on: datetime.date) -> None:
+    _not_in_future(decided_on, "The decision date")
+    if decided_on < referral.received_on:
+        raise ValidationError(
+            f"The decision date must be on or after the referral was received "
+            f"({referral.received_on:%-d %B %Y})",
+            code="before_referral",
+        )
+
+
+@transaction.atomic
+def decline_referral(*, referral, actor, reason: str, decided_on: datetime.date) -> Referral:
+    return _close_referral(
+        referral=referral,
+        actor=actor,
+        status=Referral.Status.DECLINED,
+        reason=reason,
+        decided_on=decided_on,
+    )
+
+
+@transaction.atomic
+def withdraw_referral(*, referral, actor, reason: str, decided_on: datetime.date) -> Referral:
+    return _close_referral(
+        referral=referral,
+        actor=actor,
+        status=Referral.Status.WITHDRAWN,
+        reason=reason,
+        decided_on=decided_on,
+    )
+
+
+@transaction.atomic
+def accept_referral(
+    *, referral: Referral, actor: User, decided_on: datetime.date, offer_in_reach: bool = True
+) -> Participant:
+    """Accepting creates the participant: in-reach if a custody place is free, else waiting.
+
+    The manager may also choose the waiting list, e.g. when release is years away and
+    in-reach should start nearer the time.
+    """
+    referral = _lock_referral(referral)
+    if not referral.is_open:
+        raise ValidationError(
+            f"This referral is already {referral.get_status_display().lower()}", code="status"
+        )
+    _check_decision_date(referral, decided_on)
+    message = duplicate_of(
+        service=referral.service,
+        identifiers={f: getattr(referral, f) for f in IDENTIFIER_FIELDS},
+        exclude_referral=referral,
+    )
+    if message:
+        raise ValidationError(message, code="duplicate")
+    # Lock the service row so two acceptances cannot both take the last custody place.
+    service = Service.objects.select_for_update().get(pk=referral.service_id)
+    place_free = offer_in_reach and selectors.custody_places_free(service) > 0
+    stage = Stage.IN_REACH if place_free else Stage.WAITING
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(
+                service=service,
+                given_name=referral.given_name,
+                family_name=referral.family_name,
+                date_of_birth=referral.date_of_birth,
+                stage=stage,
+                stage_since=decided_on,
+                **{f: getattr(referral, f) or None for f in IDENTIFIER_FIELDS},
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            "Someone with one of these identifiers is already known", code="duplicate"
+        ) from error
+    StageChange.objects.create(
+        participant=participant,
+        kind=StageChange.Kind.ACCEPTED,
+        from_stage="",
+        to_stage=stage,
+        effective_on=decided_on,
+        reason="Referral accepted"
+        + ("" if place_free else ": no custody place free" if offer_in_reach else ": waiting list"),
+        recorded_by=actor,
+    )
+    referral.status = Referral.Status.ACCEPTED if place_free else Referral.Status.WAITING_LIST
+    referral.decided_on = decided_on
+    referral.participant = participant
+    referral.save()
+    record_event(
+        participant=participant,
+        category="stage",
+        title=("Accepted and offered in-reach" if place_free else "Accepted onto the waiting list"),
+        actor=actor,
+        occurred_at=at_start_of_day(decided_on),
+    )
+    return participant
+
+
+# --- Participant details ------------------------------------------------------------------
+
+
+def _lock_participant(participant: Participant, expected_version: int | None) -> Participant:
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(
+            "Someone else saved changes to this record while you were editing it. "
+            "Your changes have not been saved: reload the page to see theirs, then try again",
+            code="stale",
+        )
+    return locked
+
+
+@transaction.atomic
+def update_participant(
+    *, participant: Participant, actor: User, expected_version: int, changes: dict
+) -> Participant:
+    locked = _lock_participant(participant, expected_version)
+    for field in IDENTIFIER_FIELDS:
+        if field in changes:
+            changes[field] = changes[field] or None
+            value = changes[field]
+            if value and (
+                Participant.objects.filter(**{field: value}).exclude(pk=locked.pk).exists()
+            ):
+                raise ValidationError(
+                    {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
+                )
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.version += 1
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def save_contact(*, participant: Participant, actor: User, contact: Contact) -> Contact:
+    contact.participant = participant
+    if contact.is_next_of_kin:
+        for other in participant.contacts.filter(is_next_of_kin=True).exclude(pk=contact.pk):
+            other.is_next_of_kin = False
+            other.save()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def remove_contact(*, contact: Contact, actor: User) -> None:
+    contact.delete()
+
+
+@transaction.atomic
+def save_goal(*, participant: Participant, actor: User, goal: Goal) -> Goal:
+    is_new = goal.pk is None
+    goal.participant = participant
+    goal.save()
+    record_event(
+        participant=participant,
+        category="goal",
+        title="New goal set" if is_new else f"Goal progress: {goal.get_progress_display()}",
+        detail=goal.in_his_words,
+        actor=actor,
+    )
+    return goal
+
+
+# --- Stages -------------------------------------------------------------------------------
+
+# Which move each kind of change makes, and from which stages it may be made.
+MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    StageChange.Kind.OFFERED_PLACE: ((Stage.WAITING,), Stage.IN_REACH),
+    StageChange.Kind.RELEASED: ((Stage.IN_REACH,), Stage.COMMUNITY),
+    StageChange.Kind.MOVED_ON: ((Stage.COMMUNITY,), Stage.MOVE_ON),
+    StageChange.Kind.RECALLED: ((Stage.COMMUNITY, Stage.MOVE_ON), Stage.IN_REACH),
+    StageChange.Kind.RE_RELEASED: ((Stage.IN_REACH,), Stage.COMMUNITY),
+    StageChange.Kind.ENDED: (
+        (Stage.WAITING, Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON),
+        Stage.ENDED,
+    ),
+}
+
+IMPOSSIBLE_MOVE_HINTS = {
+    StageChange.Kind.MOVED_ON: "Move-on follows the community stage",
+    StageChange.Kind.RELEASED: "Only a man in in-reach (in custody) can be released",
+    StageChange.Kind.RE_RELEASED: "Only a man back in custody after a recall can be re-released",
+    StageChange.Kind.RECALLED: "Only a man in the community or move-on can be recalled",
+    StageChange.Kind.OFFERED_PLACE: "Only a man on the waiting list can be offered a place",
+    StageChange.Kind.ENDED: "His case has already ended",
+}
+
+
+def moves_available(participant: Participant) -> list[str]:
+    kinds = [kind for kind, (sources, _) in MOVES.items() if participant.stage in sources]
+    has_been_recalled = participant.stage == Stage.IN_REACH and _last_change_was_recall(participant)
+    if has_been_recalled:
+        kinds.remove(StageChange.Kind.RELEASED)
+    elif StageChange.Kind.RE_RELEASED in kinds:
+        kinds.remove(StageChange.Kind.RE_RELEASED)
+    return kinds
+
+
+def _last_change_was_recall(participant: Participant) -> bool:
+    last = participant.stage_changes.order_by("-effective_on", "-recorded_at").first()
+    return last is not None and last.kind == StageChange.Kind.RECALLED
+
+
+@transaction.atomic
+def change_stage(
+    *,
+    participant: Participant,
+    actor: User,
+    kind: str,
+    effective_on: datetime.date,
+    reason: str = "",
+    recall_type: str = "",
+    ending: str = "",
+) -> StageChange:
+    locked = _lock_participant(participant, None)
+    sources, destination = MOVES[kind]
+    if kind not in moves_available(locked):
+        raise ValidationError(
+            f"{IMPOSSIBLE_MOVE_HINTS[kind]}. {locked.given_name} is in "
+            f"{locked.get_stage_display().lower()}",
+            code="impossible_move",
+        )
+    _not_in_future(effective_on, "The date")
+    referral = Referral.objects.filter(participant=locked).only("received_on").first()
+    if referral and effective_on < referral.received_on:
+        raise ValidationError(
+            f"The date must be on or after the referral was received "
+            f"({referral.received_on:%-d %B %Y})",
+            code="before_referral",
+        )
+    if effective_on < locked.stage_since:
+        raise ValidationError(
+            f"The date must be on or after he entered {locked.get_stage_display().lower()} "
+            f"({locked.stage_since:%-d %B %Y})",
+            code="before_current_stage",
+        )
+    if (
+        kind == StageChange.Kind.OFFERED_PLACE
+        and selectors.custody_places_free(locked.service) <= 0
+    ):
+        raise ValidationError(
+            f"All {locked.service.funded_custody_places} funded custody places are taken. "
+            "He stays on the waiting list until one is free",
+            code="no_place",
+        )
+    if kind == StageChange.Kind.RECALLED:
+        if recall_type not in StageChange.RecallType.values:
+            raise ValidationError("Select the type of recall", code="recall_type")
+        if not reason.strip():
+            raise ValidationError("Give the reason for the recall", code="reason")
+    if kind == StageChange.Kind.ENDED and ending not in StageChange.Ending.values:
+        raise ValidationError("Select why his time with the service ended", code="ending")
+
+    change = StageChange.objects.create(
+        participant=locked,
+        kind=kind,
+        from_stage=locked.stage,
+        to_stage=destination,
+        effective_on=effective_on,
+        reason=reason.strip(),
+        recall_type=recall_type if kind == StageChange.Kind.RECALLED else "",
+        ending=ending if kind == StageChange.Kind.ENDED else "",
+        recorded_by=actor,
+    )
+    locked.stage = destination
+    locked.stage_since = effective_on
+    locked.version += 1
+    locked.save()
+    if kind in (StageChange.Kind.RELEASED, StageChange.Kind.RE_RELEASED):
+        plan = selectors.open_release_plan(locked)
+        if plan is not None:
+            plan.release = change
+            plan.save()
+    title = change.get_kind_display()
+    if kind == StageChange.Kind.RECALLED:
+        title = f"{change.get_recall_type_display()} to custody"
+    if kind == StageChange.Kind.ENDED:
+        title = f"Ended: {change.get_ending_display().lower()}"
+    record_event(
+        participant=locked,
+        category="stage",
+        title=title,
+        detail=change.reason,
+        actor=actor,
+        occurred_at=at_start_of_day(effective_on),
+    )
+    return change
+
+
+@transaction.atomic
+def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePlan) -> ReleasePlan:
+    if participant.stage not in (Stage.WAITING, Stage.IN_REACH) and plan.release_id is None:
+        raise ValidationError(
+            "A release-day plan is made before release, while he is in custody", code="stage"
+        )
+    plan.participant = participant
+    plan.save()
+    return plan
+
+
+# --- Licence ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_licence(*, participant: Participant, actor: User, licence: Licence) -> Licence:
+    if licence.ends_on < licence.starts_on:
+        raise ValidationError(
+            {"ends_on": "The licence expiry date must be after the licence start date"}
+        )
+    if licence.sentence_expiry_on and licence.sentence_expiry_on < licence.starts_on:
+        raise ValidationError(
+            {"sentence_expiry_on": "The sentence expiry date must be after the licence start date"}
+        )
+    is_new = licence.pk is None
+    licence.participant = participant
+    licence.save()
+    if is_new:
+        record_event(
+            participant=participant,
+            category="licence",
+            title=f"Licence recorded: {licence.starts_on:%-d %B %Y} to {licence.ends_on:%-d %B %Y}",
+            actor=actor,
+        )
+    return licence
+
+
+@transaction.atomic
+def save_condition(*, licence: Licence, actor: User, condition: LicenceCondition):
+    if condition.ends_on and condition.ends_on < condition.starts_on:
+        raise ValidationError({"ends_on": "The end date must be after the start date"})
+    is_new = condition.pk is None
+    condition.licence = licence
+    condition.save()
+    record_event(
+        participant=licence.participant,
+        category="licence",
+        title=(
+            f"Licence condition added: {condition.get_category_display()}"
+            if is_new
+            else f"Licence condition changed: {condition.get_category_display()}"
+        ),
+        detail=condition.text,
+        actor=actor,
+    )
+    return condition
+
+
+# --- Allocation ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def allocate(
+    *,
+    participant: Participant,
+    role: str,
+    staff: User,
+    actor: User,
+    started_on: datetime.date,
+) -> Allocation:
+    """Make `staff` his `role`; the previous holder's change rights go in the same commit."""
+    from resettle import access
+
+    locked = _lock_participant(participant, None)
+    if role not in (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST):
+        raise ValidationError(
+            "Only an offender manager, health keyworker or psychologist is allocated"
+        )
+    if not staff.memberships.filter(service_id=locked.service_id, role=role).exists():
+        raise ValidationError(
+            {"staff": f"{staff} is not a {Role(role).label.lower()} in {locked.service}"}
+        )
+    _not_in_future(started_on, "The allocation date")
+    current = locked.allocations.filter(role=role, ended_on__isnull=True).first()
+    if current is not None:
+        if current.staff_id == staff.pk:
+            raise ValidationError({"staff": f"{staff} is already his {Role(role).label.lower()}"})
+        if started_on < current.started_on:
+            raise ValidationError(
+                {"started_on": "The date must be on or after the current allocation started"}
+            )
+        current.ended_on = started_on
+        current.save()
+        if not locked.allocations.filter(staff=current.staff, ended_on__isnull=True).exists():
+            remove_perm("change_participant", current.staff, locked)
+        access.forget_memberships(current.staff)
+    allocation = Allocation.objects.create(
+        participant=locked,
+        role=role,
+        staff=staff,
+        started_on=started_on,
+        allocated_by=actor,
+    )
+    assign_perm("change_participant", staff, locked)
+    record_event(
+        participant=locked,
+        category="allocation",
+        title=f"{staff} allocated as {Role(role).label.lower()}",
+        detail=f"Replacing {current.staff}" if current is not None else "",
+        actor=actor,
+    )
+    return allocation
+
+
+# --- Pathway needs and outcomes -------------------------------------------------------------
+
+
+@transaction.atomic
+def set_pathway_need(
+    *, participant: Participant, actor: User, pathway: str, level: str, notes: str
+) -> PathwayNeed:
+    need, _ = PathwayNeed.objects.select_for_update().get_or_create(
+        participant=participant, pathway=pathway
+    )
+    changed_level = need.level != level
+    need.level = level
+    need.notes = notes
+    need.updated_at = timezone.now()
+    need.save()
+    if changed_level:
+        record_event(
+            participant=participant,
+            category="needs",
+            title=f"{need.get_pathway_display()} need now {need.get_level_display().lower()}",
+            actor=actor,
+        )
+    return need
+
+
+@transaction.atomic
+def record_outcome_snapshot(
+    *, participant: Participant, actor: User, snapshot: OutcomeSnapshot
+) -> OutcomeSnapshot:
+    _not_in_future(snapshot.taken_on, "The date")
+    snapshot.participant = participant
+    snapshot.recorded_by = actor
+    snapshot.save()
+    record_event(
+        participant=participant,
+        category="needs",
+        title=f"Outcomes recorded ({snapshot.get_point_display().lower()}): "
+        f"{snapshot.get_accommodation_display().lower()}",
+        actor=actor,
+        occurred_at=at_start_of_day(snapshot.taken_on),
+    )
+    return snapshot
