@@ -136,9 +136,11 @@ def _seed_service(key: str, service: Service, offset: int) -> None:
         services.start_assessment(referral=referral, actor=manager)
         if journey == "waiting":
             services.accept_referral(
-                referral=referral, actor=manager, offer_in_reach=False,
+                referral=referral,
+                actor=manager,
+                offer_in_reach=False,
                 decided_on=received + datetime.timedelta(days=30),
-            )  # fmt: skip
+            )
             continue
         participant = services.accept_referral(
             referral=referral, actor=manager, decided_on=received + datetime.timedelta(days=30)
@@ -179,15 +181,21 @@ def _seed_service(key: str, service: Service, offset: int) -> None:
         )
         for pathway, level in needs.items():
             services.set_pathway_need(
-                participant=participant, actor=keyworkers[number % 2], pathway=pathway,
-                level=level, notes="",
-            )  # fmt: skip
+                participant=participant,
+                actor=keyworkers[number % 2],
+                pathway=pathway,
+                level=level,
+                notes="",
+            )
         for pathway in Pathway:
             if pathway.value not in needs:
                 services.set_pathway_need(
-                    participant=participant, actor=keyworkers[number % 2],
-                    pathway=pathway.value, level="none", notes="",
-                )  # fmt: skip
+                    participant=participant,
+                    actor=keyworkers[number % 2],
+                    pathway=pathway.value,
+                    level="none",
+                    notes="",
+                )
         _walk_journey(participant, journey, started, oms[number % 2], manager, today)
 
 
@@ -221,9 +229,12 @@ def _walk_journey(participant, journey, started, om, manager, today):
         first_appointments_done=True,
     )
     services.change_stage(
-        participant=participant, actor=om, kind=Kind.RELEASED, effective_on=release_day,
+        participant=participant,
+        actor=om,
+        kind=Kind.RELEASED,
+        effective_on=release_day,
         reason="Collected at the gate as planned",
-    )  # fmt: skip
+    )
     licence = Licence.objects.create(
         participant=participant,
         starts_on=release_day,
@@ -244,28 +255,40 @@ def _walk_journey(participant, journey, started, om, manager, today):
     if journey in ("recalled", "re_released"):
         recall_day = release_day + datetime.timedelta(days=150)
         services.change_stage(
-            participant=participant, actor=om, kind=Kind.RECALLED, effective_on=recall_day,
+            participant=participant,
+            actor=om,
+            kind=Kind.RECALLED,
+            effective_on=recall_day,
             recall_type=Change.RecallType.FIXED_TERM,
-            reason="Missed curfew three times and stopped attending; whereabouts unknown for 2 days",
-        )  # fmt: skip
+            reason="Missed curfew three times, stopped attending; whereabouts unknown 2 days",
+        )
         if journey == "recalled":
             return
         services.change_stage(
-            participant=participant, actor=om, kind=Kind.RE_RELEASED,
-            effective_on=recall_day + datetime.timedelta(days=28), reason="End of fixed-term recall",
-        )  # fmt: skip
+            participant=participant,
+            actor=om,
+            kind=Kind.RE_RELEASED,
+            effective_on=recall_day + datetime.timedelta(days=28),
+            reason="End of fixed-term recall",
+        )
         return
     move_on_day = release_day + datetime.timedelta(days=270)
     services.change_stage(
-        participant=participant, actor=om, kind=Kind.MOVED_ON, effective_on=move_on_day,
+        participant=participant,
+        actor=om,
+        kind=Kind.MOVED_ON,
+        effective_on=move_on_day,
         reason="Settled tenancy, attending well: reduced to one day a week",
-    )  # fmt: skip
+    )
     if journey == "ended":
         services.change_stage(
-            participant=participant, actor=manager, kind=Kind.ENDED,
+            participant=participant,
+            actor=manager,
+            kind=Kind.ENDED,
             effective_on=min(move_on_day + datetime.timedelta(days=60), today),
-            ending=Change.Ending.COMPLETED, reason="Completed the programme",
-        )  # fmt: skip
+            ending=Change.Ending.COMPLETED,
+            reason="Completed the programme",
+        )
 
 
 def seed_referrals_only(demo_services: dict[str, Service]) -> None:
@@ -299,11 +322,15 @@ def seed_referrals_only(demo_services: dict[str, Service]) -> None:
             services.start_assessment(referral=referral, actor=manager)
             if status == Referral.Status.DECLINED:
                 services.decline_referral(
-                    referral=referral, actor=manager, decided_on=received + datetime.timedelta(days=7),
-                    reason="Not screened into the OPD pathway; referred to standard probation support",
-                )  # fmt: skip
+                    referral=referral,
+                    actor=manager,
+                    decided_on=received + datetime.timedelta(days=7),
+                    reason="Not screened into the OPD pathway; referred back to probation",
+                )
             elif status == Referral.Status.WITHDRAWN:
                 services.withdraw_referral(
-                    referral=referral, actor=manager, decided_on=received + datetime.timedelta(days=5),
+                    referral=referral,
+                    actor=manager,
+                    decided_on=received + datetime.timedelta(days=5),
                     reason="He chose not to take part after the first in-reach visit",
-                )  # fmt: skip
+                )

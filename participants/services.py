@@ -339,7 +339,7 @@ def change_stage(
     ending: str = "",
 ) -> StageChange:
     locked = _lock_participant(participant, None)
-    sources, destination = MOVES[kind]
+    _sources, destination = MOVES[kind]
     if kind not in moves_available(locked):
         raise ValidationError(
             f"{IMPOSSIBLE_MOVE_HINTS[kind]}. {locked.given_name} is in "
