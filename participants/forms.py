@@ -1,6 +1,7 @@
 """Forms validate and normalise what staff type; services make the changes."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from resettle.accounts.roles import Role
@@ -31,6 +32,18 @@ class IdentifierFieldsMixin:
         "pnc_number": identifiers.validate_pnc_number,
         "nhs_number": identifiers.validate_nhs_number,
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # People type spaces ("A1234 BC"): the length is checked after normalising.
+        for name in self.identifier_checks:
+            if name in self.fields:
+                field = self.fields[name]
+                field.validators = [
+                    v for v in field.validators if not isinstance(v, MaxLengthValidator)
+                ]
+                field.widget.attrs["maxlength"] = "20"
+                field.widget.attrs["spellcheck"] = "false"
 
     def _clean_identifier(self, name: str) -> str:
         value = identifiers.normalise(self.cleaned_data.get(name))
@@ -106,7 +119,7 @@ class ReferralForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelForm):
         self.fields["service"].empty_label = None
         if len(services) == 1:
             self.fields["service"].widget = forms.HiddenInput()
-            self.fields["service"].initial = services[0].pk
+            self.fields["service"].initial = services.first().pk
         for name in ("source", "sentence_type"):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         self.fields["prison_number"].required = True
@@ -174,6 +187,12 @@ class ParticipantDetailsForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelF
         ]
         labels = {"given_name": "First name", "family_name": "Last name"}
         help_texts = {**IDENTIFIER_HELP, "preferred_name": "What he likes to be called"}
+        error_messages = {
+            "prison_number": {"unique": "This prison number belongs to someone else"},
+            "crn": {"unique": "This CRN belongs to someone else"},
+            "pnc_number": {"unique": "This PNC number belongs to someone else"},
+            "nhs_number": {"unique": "This NHS number belongs to someone else"},
+        }
         widgets = {"current_accommodation": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

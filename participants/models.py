@@ -491,10 +491,12 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     link = models.CharField(max_length=300, blank=True)
+    # Breaks ties between events of the same moment (e.g. several moves dated one day).
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["participant", "-occurred_at"])]
+        ordering = ["-occurred_at", "-recorded_at"]
+        indexes = [models.Index(fields=["participant", "-occurred_at", "-recorded_at"])]
 
     def __str__(self) -> str:
         return self.title

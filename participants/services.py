@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from resettle.accounts.models import Service, User
 from resettle.accounts.roles import Role
+from resettle.audit import records_actor
 
 from . import selectors
 from .models import (
@@ -81,6 +82,7 @@ def duplicate_of(*, service: Service, identifiers: dict, exclude_referral=None) 
     return None
 
 
+@records_actor
 @transaction.atomic
 def create_referral(*, service: Service, actor: User, **fields) -> Referral:
     message = duplicate_of(service=service, identifiers=fields)
@@ -93,6 +95,7 @@ def _lock_referral(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().get(pk=referral.pk)
 
 
+@records_actor
 @transaction.atomic
 def start_assessment(*, referral: Referral, actor: User) -> Referral:
     referral = _lock_referral(referral)
@@ -133,6 +136,7 @@ def _check_decision_date(referral: Referral, decided_on: datetime.date) -> None:
         )
 
 
+@records_actor
 @transaction.atomic
 def decline_referral(*, referral, actor, reason: str, decided_on: datetime.date) -> Referral:
     return _close_referral(
@@ -144,6 +148,7 @@ def decline_referral(*, referral, actor, reason: str, decided_on: datetime.date)
     )
 
 
+@records_actor
 @transaction.atomic
 def withdraw_referral(*, referral, actor, reason: str, decided_on: datetime.date) -> Referral:
     return _close_referral(
@@ -155,6 +160,7 @@ def withdraw_referral(*, referral, actor, reason: str, decided_on: datetime.date
     )
 
 
+@records_actor
 @transaction.atomic
 def accept_referral(
     *, referral: Referral, actor: User, decided_on: datetime.date, offer_in_reach: bool = True
@@ -234,6 +240,7 @@ def _lock_participant(participant: Participant, expected_version: int | None) ->
     return locked
 
 
+@records_actor
 @transaction.atomic
 def update_participant(
     *, participant: Participant, actor: User, expected_version: int, changes: dict
@@ -256,6 +263,7 @@ def update_participant(
     return locked
 
 
+@records_actor
 @transaction.atomic
 def save_contact(*, participant: Participant, actor: User, contact: Contact) -> Contact:
     contact.participant = participant
@@ -267,11 +275,13 @@ def save_contact(*, participant: Participant, actor: User, contact: Contact) -> 
     return contact
 
 
+@records_actor
 @transaction.atomic
 def remove_contact(*, contact: Contact, actor: User) -> None:
     contact.delete()
 
 
+@records_actor
 @transaction.atomic
 def save_goal(*, participant: Participant, actor: User, goal: Goal) -> Goal:
     is_new = goal.pk is None
@@ -327,6 +337,7 @@ def _last_change_was_recall(participant: Participant) -> bool:
     return last is not None and last.kind == StageChange.Kind.RECALLED
 
 
+@records_actor
 @transaction.atomic
 def change_stage(
     *,
@@ -413,6 +424,7 @@ def change_stage(
     return change
 
 
+@records_actor
 @transaction.atomic
 def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePlan) -> ReleasePlan:
     if participant.stage not in (Stage.WAITING, Stage.IN_REACH) and plan.release_id is None:
@@ -427,6 +439,7 @@ def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePla
 # --- Licence ------------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def save_licence(*, participant: Participant, actor: User, licence: Licence) -> Licence:
     if licence.ends_on < licence.starts_on:
@@ -450,6 +463,7 @@ def save_licence(*, participant: Participant, actor: User, licence: Licence) -> 
     return licence
 
 
+@records_actor
 @transaction.atomic
 def save_condition(*, licence: Licence, actor: User, condition: LicenceCondition):
     if condition.ends_on and condition.ends_on < condition.starts_on:
@@ -474,6 +488,7 @@ def save_condition(*, licence: Licence, actor: User, condition: LicenceCondition
 # --- Allocation ---------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def allocate(
     *,
@@ -530,6 +545,7 @@ def allocate(
 # --- Pathway needs and outcomes -------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def set_pathway_need(
     *, participant: Participant, actor: User, pathway: str, level: str, notes: str
@@ -552,6 +568,7 @@ def set_pathway_need(
     return need
 
 
+@records_actor
 @transaction.atomic
 def record_outcome_snapshot(
     *, participant: Participant, actor: User, snapshot: OutcomeSnapshot

@@ -56,7 +56,9 @@ def may_read(user, participant: Participant, visibility: str) -> bool:
 
 def timeline_for(user, participant: Participant, *, category: str = ""):
     """Events newest first; restricted ones carry `restricted=True` and no content."""
-    events = participant.timeline_events.select_related("actor").order_by("-occurred_at")
+    events = participant.timeline_events.select_related("actor").order_by(
+        "-occurred_at", "-recorded_at"
+    )
     if category:
         events = events.filter(category=category)
     return events

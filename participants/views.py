@@ -109,8 +109,7 @@ def referral_list(request):
 def referral_create(request):
     allowed = access.service_ids_for(request.user, access.REFERRAL_CREATE_ROLES)
     services_qs = Service.objects.filter(pk__in=allowed)
-    form = ReferralForm(request.POST or None, services=list(services_qs))
-    form.fields["service"].queryset = services_qs
+    form = ReferralForm(request.POST or None, services=services_qs)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "service"}
         try:

@@ -5,8 +5,9 @@ tasks and management commands have no request, so they run their work inside `ac
 naming the person who asked for it or, for scheduled work, the system account.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import wraps
 from types import SimpleNamespace
 
 from simple_history.models import HistoricalRecords
@@ -42,3 +43,17 @@ def acting_as(user) -> Iterator[None]:
                 del context.request
         else:
             context.request = previous
+
+
+def records_actor(service: Callable) -> Callable:
+    """Decorator for service functions: history rows they write name their `actor`."""
+
+    @wraps(service)
+    def wrapper(*args, **kwargs):
+        actor = kwargs.get("actor")
+        if actor is None:
+            return service(*args, **kwargs)
+        with acting_as(actor):
+            return service(*args, **kwargs)
+
+    return wrapper

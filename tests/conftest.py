@@ -40,3 +40,24 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def participant(personas, service):
+    """Jamal, accepted from a referral, with his team allocated (OM, keyworker, psychologist)."""
+    from tests.factories import accepted_participant, allocate_team
+
+    jamal = accepted_participant(
+        service=service,
+        manager=personas["service_manager"],
+        given_name="Jamal",
+        family_name="Okoro",
+        prison_number="A1234BC",
+    )
+    return allocate_team(
+        jamal,
+        manager=personas["service_manager"],
+        om=personas["offender_manager"],
+        keyworker=personas["keyworker"],
+        psychologist=personas["psychologist"],
+    )

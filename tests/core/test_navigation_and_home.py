@@ -5,10 +5,10 @@ pytestmark = pytest.mark.django_db
 
 # What each role finds in the primary navigation. A role never sees a link it cannot use.
 EXPECTED_NAVIGATION = {
-    "offender_manager": ["Home"],
-    "keyworker": ["Home"],
-    "psychologist": ["Home"],
-    "service_manager": ["Home"],
+    "offender_manager": ["Home", "Caseload", "Referrals"],
+    "keyworker": ["Home", "Caseload", "Referrals"],
+    "psychologist": ["Home", "Caseload", "Referrals"],
+    "service_manager": ["Home", "Caseload", "Referrals"],
     "crisis_worker": ["Home"],
     "administrator": ["Home", "Staff accounts"],
     "commissioner": ["Home"],
