@@ -56,7 +56,7 @@ COPY --from=assets /build/static/dist /app/static/dist
 # these four variables, so they are given dummy build-time values here, for this command
 # only. Nothing connects to the database or Redis during collectstatic.
 RUN RESETTLE_ENV=production \
-    SECRET_KEY=build-time-only-not-a-secret \
+    SECRET_KEY=build-time-only-not-a-secret-used-for-collectstatic-alone-0123456789 \
     DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
     REDIS_URL=redis://127.0.0.1:6379/0 \
     ALLOWED_HOSTS=localhost \

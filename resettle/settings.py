@@ -31,6 +31,12 @@ if PRODUCTION:
             + ". Set them in the environment (see README, 'Configuration')."
         )
 
+    secret = env.str("SECRET_KEY")
+    if len(secret) < 50 or secret.startswith("django-insecure") or "REPLACE-ME" in secret:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder or too short: use 50 or more random characters."
+        )
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when RESETTLE_ENV=production.")
@@ -155,6 +161,7 @@ PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR
 # Sessions expire: a shared office computer must not stay signed in to case records.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -178,6 +185,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_ALWAYS_EAGER must be off in production: reports run on Celery workers."
+    )
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

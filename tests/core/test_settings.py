@@ -74,3 +74,16 @@ def test_uk_conventions(settings):
     with translation.override("en-gb"):
         assert formats.date_format(datetime.date(2026, 3, 5)) == "5 March 2026"
         assert formats.time_format(datetime.time(15, 30)) == "15:30"
+
+
+@pytest.mark.parametrize("secret", ["django-insecure-REPLACE-ME-with-a-long-random-value", "short"])
+def test_production_refuses_a_placeholder_or_short_secret_key(secret):
+    result = manage("check", env_overrides={**PRODUCTION_ENV, "SECRET_KEY": secret})
+    assert result.returncode != 0
+    assert "SECRET_KEY is a placeholder or too short" in result.stderr
+
+
+def test_production_refuses_in_process_celery():
+    result = manage("check", env_overrides={**PRODUCTION_ENV, "CELERY_TASK_ALWAYS_EAGER": "true"})
+    assert result.returncode != 0
+    assert "CELERY_TASK_ALWAYS_EAGER must be off in production" in result.stderr
