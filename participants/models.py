@@ -131,16 +131,24 @@ class Participant(models.Model):
     current_accommodation = models.TextField(blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.WAITING)
     stage_since = models.DateField()
+    # Risk summary, kept by the riskplans services so lists can filter without joins.
+    highest_rosh = models.CharField("highest RoSH", max_length=10, blank=True)
+    mappa_category = models.CharField("MAPPA category", max_length=1, blank=True)
+    mappa_level = models.CharField("MAPPA level", max_length=1, blank=True)
+    plan_review_due_on = models.DateField("risk plan review due", null=True, blank=True)
     # Optimistic lock: an edit based on an older version is refused, never overwrites.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = HistoricalRecords(
+        excluded_fields=["version", "highest_rosh", "mappa_category", "mappa_level", "plan_review_due_on"]
+    )
 
     class Meta:
         ordering = ["family_name", "given_name"]
         indexes = [
             models.Index(fields=["service", "stage"]),
             models.Index(fields=["service", "family_name", "given_name"]),
+            models.Index(fields=["service", "plan_review_due_on"]),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +163,15 @@ class Participant(models.Model):
         if self.preferred_name and self.preferred_name != self.given_name:
             return f"{self.full_name} (known as {self.preferred_name})"
         return self.full_name
+
+    ROSH_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
+
+    @property
+    def rosh_label(self) -> str:
+        return self.ROSH_LABELS.get(self.highest_rosh, "")
+
+    def is_review_overdue(self, today: datetime.date) -> bool:
+        return self.plan_review_due_on is not None and self.plan_review_due_on < today
 
     def age_on(self, day: datetime.date) -> int:
         born = self.date_of_birth

@@ -30,6 +30,7 @@ from .models import (
     Stage,
     StageChange,
 )
+from .events import announce_significant_event
 from .timeline import at_start_of_day, record_event
 
 IDENTIFIER_FIELDS = ("prison_number", "crn", "pnc_number", "nhs_number")
@@ -256,10 +257,16 @@ def update_participant(
                 raise ValidationError(
                     {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
                 )
+    address_changed = (
+        "current_accommodation" in changes
+        and changes["current_accommodation"].strip() != locked.current_accommodation.strip()
+    )
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.version += 1
     locked.save()
+    if address_changed:
+        announce_significant_event(participant=locked, actor=actor, reason="change of address")
     return locked
 
 
@@ -411,6 +418,7 @@ def change_stage(
     title = change.get_kind_display()
     if kind == StageChange.Kind.RECALLED:
         title = f"{change.get_recall_type_display()} to custody"
+        announce_significant_event(participant=locked, actor=actor, reason="recall")
     if kind == StageChange.Kind.ENDED:
         title = f"Ended: {change.get_ending_display().lower()}"
     record_event(

@@ -195,3 +195,25 @@ def get_referral_for(user, pk, action: str = "view"):
     if action == "manage" and not is_service_manager_of(user, referral.service_id):
         raise PermissionDenied("Only the service manager decides on referrals.")
     return referral
+
+
+# --- Risk plans and formulation -----------------------------------------------------------
+
+
+def can_approve_plans(user, participant) -> bool:
+    """The allocated offender manager or a service manager (never the plan's author)."""
+    role = role_in_service(user, participant.service_id)
+    if role == Role.SERVICE_MANAGER:
+        return True
+    return role == Role.OFFENDER_MANAGER and is_allocated_to(user, participant)
+
+
+def can_lead_formulation(user, participant) -> bool:
+    """The allocated psychologist (or a service manager) agrees the formulation."""
+    role = role_in_service(user, participant.service_id)
+    if role == Role.SERVICE_MANAGER:
+        return True
+    return role == Role.PSYCHOLOGIST and is_allocated_to(user, participant)
+
+
+PARTICIPANT_ACTIONS["approve_plans"] = can_approve_plans
