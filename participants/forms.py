@@ -403,6 +403,14 @@ class CaseloadFilterForm(forms.Form):
     keyworker = forms.ChoiceField(
         required=False, label="Allocated to", widget=forms.Select(attrs={"class": "govuk-select"})
     )
+    risk = forms.ChoiceField(
+        required=False,
+        label="Highest RoSH",
+        choices=[("", "Any"), ("low", "Low"), ("medium", "Medium"), ("high", "High"),
+                 ("very_high", "Very high")],
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+    )  # fmt: skip
+    review_overdue = forms.BooleanField(required=False, label="Plan review overdue")
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff, **kwargs):

@@ -140,7 +140,13 @@ class Participant(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords(
-        excluded_fields=["version", "highest_rosh", "mappa_category", "mappa_level", "plan_review_due_on"]
+        excluded_fields=[
+            "version",
+            "highest_rosh",
+            "mappa_category",
+            "mappa_level",
+            "plan_review_due_on",
+        ]
     )
 
     class Meta:

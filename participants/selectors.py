@@ -41,6 +41,8 @@ SORTS = {
     "-stage": ("-stage", "family_name"),
     "since": ("stage_since", "family_name"),
     "-since": ("-stage_since", "family_name"),
+    "review": ("plan_review_due_on", "family_name"),
+    "-review": ("-plan_review_due_on", "family_name"),
 }
 
 
@@ -50,6 +52,8 @@ class CaseloadFilters:
     stage: str = ""
     keyworker: str = ""
     query: str = ""
+    risk: str = ""
+    review_overdue: bool = False
     sort: str = "name"
 
 
@@ -70,6 +74,10 @@ def caseload(user, filters: CaseloadFilters) -> QuerySet[Participant]:
         )
     if filters.query:
         participants = participants.filter(search_condition(filters.query))
+    if filters.risk:
+        participants = participants.filter(highest_rosh=filters.risk)
+    if filters.review_overdue:
+        participants = participants.filter(plan_review_due_on__lt=timezone.localdate())
     current = Allocation.objects.filter(ended_on__isnull=True).select_related("staff")
     return (
         participants.prefetch_related(Prefetch("allocations", queryset=current, to_attr="team"))

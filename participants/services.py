@@ -16,6 +16,7 @@ from resettle.accounts.roles import Role
 from resettle.audit import records_actor
 
 from . import selectors
+from .events import announce_significant_event
 from .models import (
     Allocation,
     Contact,
@@ -30,7 +31,6 @@ from .models import (
     Stage,
     StageChange,
 )
-from .events import announce_significant_event
 from .timeline import at_start_of_day, record_event
 
 IDENTIFIER_FIELDS = ("prison_number", "crn", "pnc_number", "nhs_number")

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from resettle import access
@@ -59,6 +60,8 @@ def caseload(request, mine: bool = False):
         stage=data.get("stage", ""),
         keyworker=data.get("keyworker", ""),
         query=data.get("q", ""),
+        risk=data.get("risk", ""),
+        review_overdue=data.get("review_overdue", False),
         sort=request.GET.get("sort", "name"),
     )
     page = Paginator(selectors.caseload(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -71,6 +74,7 @@ def caseload(request, mine: bool = False):
         "capacities": [selectors.capacity(service) for service in managed],
         "querystring": _querystring_without(request, "page", "sort"),
         "page_querystring": _querystring_without(request, "page"),
+        "today": timezone.localdate(),
     }
     return render(request, "participants/caseload.html", context)
 

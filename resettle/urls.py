@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("resettle.core.urls")),
     path("accounts/", include("resettle.accounts.urls")),
     path("participants/", include("participants.urls")),
+    path("participants/", include("riskplans.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RiskplansConfig(AppConfig):
     name = "riskplans"
     verbose_name = "Risk assessments, plans and formulations"
+
+    def ready(self):
+        from participants.events import on_significant_event
+        from participants.record import RecordTab, register_tab
+
+        from .services import bring_review_forward
+
+        register_tab(RecordTab("plans", "Risk and plans", "riskplans:overview", 30))
+        on_significant_event(bring_review_forward)

@@ -4,35 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_roles_and_system_account'),
-        ('participants', '0002_role_permissions'),
+        ("accounts", "0002_roles_and_system_account"),
+        ("participants", "0002_role_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='participant',
-            name='highest_rosh',
-            field=models.CharField(blank=True, max_length=10, verbose_name='highest RoSH'),
+            model_name="participant",
+            name="highest_rosh",
+            field=models.CharField(blank=True, max_length=10, verbose_name="highest RoSH"),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='mappa_category',
-            field=models.CharField(blank=True, max_length=1, verbose_name='MAPPA category'),
+            model_name="participant",
+            name="mappa_category",
+            field=models.CharField(blank=True, max_length=1, verbose_name="MAPPA category"),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='mappa_level',
-            field=models.CharField(blank=True, max_length=1, verbose_name='MAPPA level'),
+            model_name="participant",
+            name="mappa_level",
+            field=models.CharField(blank=True, max_length=1, verbose_name="MAPPA level"),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='plan_review_due_on',
-            field=models.DateField(blank=True, null=True, verbose_name='risk plan review due'),
+            model_name="participant",
+            name="plan_review_due_on",
+            field=models.DateField(blank=True, null=True, verbose_name="risk plan review due"),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(fields=['service', 'plan_review_due_on'], name='participant_service_22176a_idx'),
+            model_name="participant",
+            index=models.Index(
+                fields=["service", "plan_review_due_on"], name="participant_service_22176a_idx"
+            ),
         ),
     ]

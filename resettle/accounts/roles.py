@@ -49,6 +49,9 @@ _CASE_READ = [
     "accounts.view_service",
     "participants.view_participant",
     "participants.view_referral",
+    "riskplans.view_riskassessment",
+    "riskplans.view_riskmanagementplan",
+    "riskplans.view_formulation",
 ]
 _TEAM_WRITE = [
     "participants.change_participant",
@@ -66,6 +69,11 @@ _TEAM_WRITE = [
     "participants.add_stagechange",
     "participants.add_releaseplan",
     "participants.change_releaseplan",
+    "riskplans.add_riskassessment",
+    "riskplans.add_riskmanagementplan",
+    "riskplans.change_riskmanagementplan",
+    "riskplans.add_formulation",
+    "riskplans.change_formulation",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

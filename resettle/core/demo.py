@@ -91,5 +91,6 @@ def seed_services_and_staff() -> dict[str, Service]:
 def extra_seeders():
     """Demo builders of the case apps, in order; each takes the services by key."""
     from participants.demo import seed_participants, seed_referrals_only
+    from riskplans.demo import seed_risk
 
-    return [seed_participants, seed_referrals_only]
+    return [seed_participants, seed_referrals_only, seed_risk]

@@ -28,9 +28,23 @@ def home_panels(*, user, role: str | None) -> dict:
 def case_worker_panels(*, user, role: str) -> dict:
     from participants import selectors as participant_selectors
     from participants.models import Referral
+    from riskplans.selectors import plans_awaiting_decision
 
     mine = participant_selectors.caseload(user, participant_selectors.CaseloadFilters(mine=True))
-    panels = {"my_caseload": list(mine[:15]), "my_caseload_count": mine.count()}
+    overdue = participant_selectors.caseload(
+        user,
+        participant_selectors.CaseloadFilters(
+            mine=role != Role.SERVICE_MANAGER, review_overdue=True
+        ),
+    )
+    panels = {
+        "my_caseload": list(mine[:15]),
+        "my_caseload_count": mine.count(),
+        "overdue_reviews": list(overdue[:15]),
+        "plans_to_decide": plans_awaiting_decision(user)
+        if role in (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER)
+        else [],
+    }
     if role == Role.SERVICE_MANAGER:
         managed = [m.service for m in access.memberships_of(user) if m.role == role]
         panels["capacities"] = [participant_selectors.capacity(service) for service in managed]

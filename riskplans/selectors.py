@@ -1,0 +1,201 @@
+"""Reads for the risk pages: the plan in force, versions, and side-by-side comparison."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from participants.models import Participant
+
+from .models import (
+    Formulation,
+    FormulationStatus,
+    Pillar,
+    PlanStatus,
+    RiskAssessment,
+    RiskManagementPlan,
+)
+
+MAX_VERSIONS_LISTED = 500
+
+
+def plan_for(participant: Participant, plan_id) -> RiskManagementPlan | None:
+    try:
+        return (
+            participant.risk_plans.select_related("author", "decided_by").filter(pk=plan_id).first()
+        )
+    except (ValidationError, ValueError):
+        return None
+
+
+def formulation_for(participant: Participant, formulation_id) -> Formulation | None:
+    try:
+        return participant.formulations.select_related("author").filter(pk=formulation_id).first()
+    except (ValidationError, ValueError):
+        return None
+
+
+def risk_overview(participant: Participant, *, today: datetime.date) -> dict:
+    plans = list(participant.risk_plans.select_related("author", "decided_by").order_by("-number"))
+    approved = next((p for p in plans if p.status == PlanStatus.APPROVED), None)
+    in_progress = next(
+        (
+            p
+            for p in plans
+            if p.status in (PlanStatus.DRAFT, PlanStatus.RETURNED, PlanStatus.SUBMITTED)
+        ),
+        None,
+    )
+    formulations = list(participant.formulations.select_related("author").order_by("-number"))
+    assessments = list(participant.risk_assessments.select_related("assessor")[:10])
+    return {
+        "assessment": assessments[0] if assessments else None,
+        "earlier_assessments": assessments[1:],
+        "approved_plan": approved,
+        "plan_in_progress": in_progress,
+        "plans": plans,
+        "review_overdue": approved is not None and approved.is_review_overdue(today),
+        "current_formulation": next(
+            (f for f in formulations if f.status == FormulationStatus.CURRENT), None
+        ),
+        "draft_formulation": next(
+            (f for f in formulations if f.status == FormulationStatus.DRAFT), None
+        ),
+        "formulations": formulations,
+        "today": today,
+    }
+
+
+def current_contingency_plan(participant: Participant) -> RiskManagementPlan | None:
+    return participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
+
+
+# --- Version history ----------------------------------------------------------------------
+
+HISTORY_KINDS = {
+    "plan": {
+        "label": "Risk management plan",
+        "model": RiskManagementPlan,
+        "fields": [
+            ("number", "Version"),
+            ("status", "Status"),
+            ("expected_days_per_week", "Expected days a week"),
+            ("actions", "Actions"),
+            ("contingency_plan", "Contingency plan"),
+            ("return_comment", "Comments on return"),
+            ("review_due_on", "Review due"),
+        ],
+    },
+    "formulation": {
+        "label": "Formulation",
+        "model": Formulation,
+        "fields": [
+            ("number", "Version"),
+            ("status", "Status"),
+            ("presenting_problems", "Presenting problems"),
+            ("reciprocal_roles", "Reciprocal roles"),
+            ("target_problem_procedures", "Target problem procedures"),
+            ("exits", "Exits"),
+            ("presenting", "Presenting factors"),
+            ("predisposing", "Predisposing factors"),
+            ("precipitating", "Precipitating factors"),
+            ("perpetuating", "Perpetuating factors"),
+            ("protective", "Protective factors"),
+            ("his_account", "His own account"),
+            ("shared_with_him_on", "Shared with him"),
+        ],
+    },
+    "assessment": {
+        "label": "Risk assessment",
+        "model": RiskAssessment,
+        "fields": [
+            ("assessed_on", "Date"),
+            ("source_reference", "Source"),
+            *[(field, f"RoSH: {label}") for field, label in RiskAssessment.ROSH_GROUPS],
+            ("risk_to_self", "Risk to self"),
+            ("reoffending", "Reoffending"),
+            ("mappa_category", "MAPPA category"),
+            ("mappa_level", "MAPPA level"),
+            ("risk_factors", "Risk factors"),
+            ("protective_factors", "Protective factors"),
+            ("warning_signs", "Warning signs"),
+            ("imminence", "When risk is most imminent"),
+        ],
+    },
+}
+
+
+def versions(participant: Participant, kind: str) -> list:
+    model = HISTORY_KINDS[kind]["model"]
+    return list(
+        model.history.filter(participant_id=participant.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:MAX_VERSIONS_LISTED]
+    )
+
+
+PILLAR_LABELS = dict(Pillar.choices)
+
+
+def _display(record, field: str) -> str:
+    value = getattr(record, field)
+    if field == "actions":
+        return "\n".join(
+            f"{PILLAR_LABELS.get(a.get('pillar'), a.get('pillar'))}: {a.get('action')} "
+            f"({a.get('owner')}, {a.get('due')})"
+            for a in value or []
+        )
+    display = getattr(record, f"get_{field}_display", None)
+    if callable(display):
+        return str(display())
+    if isinstance(value, datetime.date):
+        return value.strftime("%-d %B %Y")
+    return "" if value is None else str(value)
+
+
+def compare(versions_list: list, a: str | None, b: str | None, *, kind: str) -> dict | None:
+    """Two saved versions side by side, each field marked when it differs."""
+    by_id = {str(record.history_id): record for record in versions_list}
+    left, right = by_id.get(a or ""), by_id.get(b or "")
+    if left is None or right is None:
+        return None
+    if left.history_date > right.history_date:
+        left, right = right, left
+    rows = []
+    for field, label in HISTORY_KINDS[kind]["fields"]:
+        old, new = _display(left, field), _display(right, field)
+        rows.append({"label": label, "old": old, "new": new, "changed": old != new})
+    return {"left": left, "right": right, "rows": rows}
+
+
+def formulation_rows(formulation: Formulation) -> list[tuple[str, str]]:
+    skip = {"number", "status", "shared_with_him_on"}
+    return [
+        (label, getattr(formulation, field))
+        for field, label in HISTORY_KINDS["formulation"]["fields"]
+        if field not in skip
+    ]
+
+
+def plans_awaiting_decision(user) -> list[RiskManagementPlan]:
+    """Submitted plans this user may approve: allocated OM's men, or a manager's service."""
+    from resettle import access
+    from resettle.accounts.roles import Role
+
+    managed = access.service_ids_for(user, [Role.SERVICE_MANAGER])
+    as_om = access.service_ids_for(user, [Role.OFFENDER_MANAGER])
+    condition = models.Q(participant__service_id__in=managed)
+    if as_om:
+        condition |= models.Q(
+            participant__service_id__in=as_om,
+            participant__allocations__staff=user,
+            participant__allocations__role=Role.OFFENDER_MANAGER,
+            participant__allocations__ended_on__isnull=True,
+        )
+    return list(
+        RiskManagementPlan.objects.filter(condition, status=PlanStatus.SUBMITTED)
+        .exclude(author=user)
+        .select_related("participant", "author")
+        .order_by("submitted_at")
+        .distinct()[:20]
+    )

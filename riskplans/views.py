@@ -1,0 +1,300 @@
+"""Risk assessments, plan versions with approval, formulations, and version history."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from participants.record import record_context
+from resettle import access
+from resettle.accounts.roles import CASE_ROLES
+
+from . import selectors, services
+from .forms import ActionFormSet, AssessmentForm, DecisionForm, FormulationForm, PlanForm
+from .models import FormulationStatus, PlanStatus
+
+case_roles = access.role_required(*CASE_ROLES)
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _plan_or_404(participant, plan_id):
+    plan = selectors.plan_for(participant, plan_id)
+    if plan is None:
+        raise Http404("No such plan")
+    return plan
+
+
+@case_roles
+def overview(request, pk):
+    participant = access.get_participant_for(request.user, pk)
+    context = record_context(request, participant, tab="plans")
+    context.update(selectors.risk_overview(participant, today=timezone.localdate()))
+    return render(request, "riskplans/overview.html", context)
+
+
+@case_roles
+def assessment_add(request, pk):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    latest = participant.risk_assessments.first()
+    initial = {}
+    if latest is not None:
+        initial = {
+            field: getattr(latest, field)
+            for field in AssessmentForm.Meta.fields
+            if field not in ("assessed_on", "source_reference")
+        }
+    form = AssessmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_assessment(
+                participant=participant, actor=request.user, assessment=form.save(commit=False)
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Risk assessment recorded")
+            return redirect("riskplans:overview", pk=participant.pk)
+    context = record_context(request, participant, tab="plans")
+    context.update({"form": form, "heading": "Record a risk assessment"})
+    return render(request, "riskplans/form.html", context)
+
+
+@require_POST
+@case_roles
+def plan_start(request, pk):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    try:
+        plan = services.start_plan(participant=participant, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("riskplans:overview", pk=participant.pk)
+    return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+
+
+@case_roles
+def plan_detail(request, pk, plan_id):
+    participant = access.get_participant_for(request.user, pk)
+    plan = _plan_or_404(participant, plan_id)
+    context = record_context(request, participant, tab="plans")
+    context.update(
+        {
+            "plan": plan,
+            "may_decide": plan.status == PlanStatus.SUBMITTED
+            and plan.author_id != request.user.pk
+            and access.can_approve_plans(request.user, participant),
+            "is_author": plan.author_id == request.user.pk,
+            "decision_form": DecisionForm(),
+            "today": timezone.localdate(),
+        }
+    )
+    return render(request, "riskplans/plan_detail.html", context)
+
+
+@case_roles
+def plan_edit(request, pk, plan_id):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    plan = _plan_or_404(participant, plan_id)
+    if not plan.is_editable:
+        messages.error(request, f"Version {plan.number} is {plan.get_status_display().lower()}")
+        return redirect("riskplans:plan_detail", pk=participant.pk, plan_id=plan.pk)
+    data = request.POST or None
+    form = PlanForm(
+        data,
+        initial={
+            "lock_version": plan.lock_version,
+            "expected_days_per_week": plan.expected_days_per_week,
+            "contingency_plan": plan.contingency_plan,
+        },
+    )
+    actions = ActionFormSet(data, initial=plan.actions, prefix="actions")
+    stale = None
+    if request.method == "POST" and form.is_valid() and actions.is_valid():
+        changes = {
+            "contingency_plan": form.cleaned_data["contingency_plan"],
+            "expected_days_per_week": form.cleaned_data["expected_days_per_week"],
+            "actions": actions.actions(),
+        }
+        try:
+            services.save_plan(
+                plan=plan,
+                actor=request.user,
+                expected_version=form.cleaned_data["lock_version"],
+                changes=changes,
+            )
+        except services.StaleEdit as error:
+            stale = error
+            _apply_errors(form, error)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if "submit" in request.POST:
+                try:
+                    services.submit_plan(plan=plan, actor=request.user)
+                except ValidationError as error:
+                    messages.error(request, error.messages[0])
+                    return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+                messages.success(request, f"Version {plan.number} submitted for approval")
+            else:
+                messages.success(request, "Draft saved")
+            return redirect("riskplans:plan_detail", pk=participant.pk, plan_id=plan.pk)
+    context = record_context(request, participant, tab="plans")
+    context.update({"form": form, "actions": actions, "plan": plan, "stale": stale})
+    return render(request, "riskplans/plan_edit.html", context)
+
+
+@require_POST
+@case_roles
+def plan_submit(request, pk, plan_id):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    plan = _plan_or_404(participant, plan_id)
+    try:
+        services.submit_plan(plan=plan, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Version {plan.number} submitted for approval")
+    return redirect("riskplans:plan_detail", pk=participant.pk, plan_id=plan.pk)
+
+
+@case_roles
+def plan_decide(request, pk, plan_id):
+    participant = access.get_participant_for(request.user, pk, action="approve_plans")
+    plan = _plan_or_404(participant, plan_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                services.approve_plan(
+                    plan=plan, actor=request.user, review_due_on=form.cleaned_data["review_due_on"]
+                )
+                messages.success(request, f"Version {plan.number} approved")
+            else:
+                services.return_plan(
+                    plan=plan, actor=request.user, comment=form.cleaned_data["comment"]
+                )
+                messages.success(request, f"Version {plan.number} returned with your comments")
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            return redirect("riskplans:plan_detail", pk=participant.pk, plan_id=plan.pk)
+    context = record_context(request, participant, tab="plans")
+    context.update(
+        {
+            "plan": plan,
+            "decision_form": form,
+            "may_decide": True,
+            "is_author": plan.author_id == request.user.pk,
+            "today": timezone.localdate(),
+        }
+    )
+    return render(request, "riskplans/plan_detail.html", context)
+
+
+@require_POST
+@case_roles
+def formulation_start(request, pk):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    try:
+        formulation = services.start_formulation(participant=participant, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("riskplans:overview", pk=participant.pk)
+    return redirect("riskplans:formulation_edit", pk=participant.pk, formulation_id=formulation.pk)
+
+
+def _formulation_or_404(participant, formulation_id):
+    formulation = selectors.formulation_for(participant, formulation_id)
+    if formulation is None:
+        raise Http404("No such formulation")
+    return formulation
+
+
+@case_roles
+def formulation_detail(request, pk, formulation_id):
+    participant = access.get_participant_for(request.user, pk)
+    formulation = _formulation_or_404(participant, formulation_id)
+    context = record_context(request, participant, tab="plans")
+    context.update(
+        {
+            "formulation": formulation,
+            "formulation_rows": selectors.formulation_rows(formulation),
+            "may_agree": formulation.status == FormulationStatus.DRAFT
+            and access.can_lead_formulation(request.user, participant),
+        }
+    )
+    return render(request, "riskplans/formulation_detail.html", context)
+
+
+@case_roles
+def formulation_edit(request, pk, formulation_id):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    formulation = _formulation_or_404(participant, formulation_id)
+    if formulation.status != FormulationStatus.DRAFT:
+        messages.error(request, "Only a draft formulation can be changed")
+        return redirect("riskplans:formulation_detail", pk=pk, formulation_id=formulation.pk)
+    form = FormulationForm(request.POST or None, instance=formulation)
+    stale = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_formulation(
+                formulation=formulation,
+                actor=request.user,
+                expected_version=form.cleaned_data["lock_version"],
+                changes=form.changes(),
+            )
+        except services.StaleEdit as error:
+            stale = error
+            _apply_errors(form, error)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Formulation saved")
+            return redirect("riskplans:formulation_detail", pk=pk, formulation_id=formulation.pk)
+    context = record_context(request, participant, tab="plans")
+    context.update({"form": form, "formulation": formulation, "stale": stale})
+    return render(request, "riskplans/formulation_edit.html", context)
+
+
+@require_POST
+@case_roles
+def formulation_agree(request, pk, formulation_id):
+    participant = access.get_participant_for(request.user, pk, action="change")
+    formulation = _formulation_or_404(participant, formulation_id)
+    try:
+        services.make_formulation_current(formulation=formulation, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Formulation v{formulation.number} is now the current one")
+    return redirect("riskplans:formulation_detail", pk=pk, formulation_id=formulation.pk)
+
+
+@case_roles
+def version_history(request, pk, kind):
+    """Every saved version of his plans, formulations or assessments; compare any two."""
+    if kind not in selectors.HISTORY_KINDS:
+        raise Http404("No such history")
+    participant = access.get_participant_for(request.user, pk)
+    versions = selectors.versions(participant, kind)
+    compare = selectors.compare(versions, request.GET.get("a"), request.GET.get("b"), kind=kind)
+    context = record_context(request, participant, tab="plans")
+    context.update(
+        {
+            "kind": kind,
+            "kind_label": selectors.HISTORY_KINDS[kind]["label"],
+            "versions": versions,
+            "comparison": compare,
+            "history_url": reverse("riskplans:history", args=[participant.pk, kind]),
+        }
+    )
+    return render(request, "riskplans/history.html", context)
