@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from resettle import access
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, Role
+from resettle.core.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -34,15 +35,6 @@ from .record import record_context
 
 case_roles = access.role_required(*CASE_ROLES)
 PAGE_SIZE = 25
-
-
-def _apply_service_errors(form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: on a field where it names one, else at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Caseload -----------------------------------------------------------------------------
@@ -121,7 +113,7 @@ def referral_create(request):
                 service=form.cleaned_data["service"], actor=request.user, **fields
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Referral of {referral.full_name} recorded")
             return redirect("participants:referral_detail", pk=referral.pk)
@@ -169,7 +161,7 @@ def referral_accept(request, pk):
                 offer_in_reach=form.cleaned_data["offer"] == "in_reach",
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if participant.stage == Stage.WAITING:
                 messages.success(request, f"{participant.full_name} accepted onto the waiting list")
@@ -196,7 +188,7 @@ def _referral_decision(request, pk, *, service_call, verb: str):
                 decided_on=form.cleaned_data["decided_on"],
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Referral {verb}")
             return redirect("participants:referral_detail", pk=referral.pk)
@@ -275,7 +267,7 @@ def edit_details(request, pk):
                 changes=form.changes(),
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Details saved")
             return redirect("participants:overview", pk=participant.pk)
@@ -295,7 +287,7 @@ def _participant_object_form(
         try:
             save(participant=participant, actor=request.user, obj=form.save(commit=False))
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, success)
             return redirect("participants:overview", pk=participant.pk)
@@ -457,7 +449,7 @@ def allocate(request, pk):
                 started_on=form.cleaned_data["started_on"],
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['staff']} allocated")
             return redirect("participants:overview", pk=participant.pk)
@@ -487,7 +479,7 @@ def change_stage(request, pk, kind):
                 ending=form.cleaned_data.get("ending", ""),
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, StageChange.Kind(kind).label)
             return redirect("participants:overview", pk=participant.pk)

@@ -59,6 +59,15 @@ class StaleEdit(ValidationError):
         )
 
 
+def _save_changes(obj, changes: dict):
+    """Apply the edited fields and move the lock version on, so older forms are refused."""
+    for field, value in changes.items():
+        setattr(obj, field, value)
+    obj.lock_version += 1
+    obj.save()
+    return obj
+
+
 def _check_version(obj, expected: int, latest_url: str) -> None:
     if obj.lock_version != expected:
         raise StaleEdit(obj, latest_url)
@@ -163,11 +172,7 @@ def save_plan(
             f"This version is {locked.get_status_display().lower()} and can no longer be changed",
             code="not_editable",
         )
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    locked.lock_version += 1
-    locked.save()
-    return locked
+    return _save_changes(locked, changes)
 
 
 @records_actor
@@ -349,11 +354,7 @@ def save_formulation(
         raise ValidationError(
             {"shared_with_him_on": "The date shared must be today or in the past"}
         )
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    locked.lock_version += 1
-    locked.save()
-    return locked
+    return _save_changes(locked, changes)
 
 
 @records_actor

@@ -11,20 +11,13 @@ from django.views.decorators.http import require_POST
 from participants.record import record_context
 from resettle import access
 from resettle.accounts.roles import CASE_ROLES
+from resettle.core.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import ActionFormSet, AssessmentForm, DecisionForm, FormulationForm, PlanForm
 from .models import FormulationStatus, PlanStatus
 
 case_roles = access.role_required(*CASE_ROLES)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _plan_or_404(participant, plan_id):
@@ -60,7 +53,7 @@ def assessment_add(request, pk):
                 participant=participant, actor=request.user, assessment=form.save(commit=False)
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Risk assessment recorded")
             return redirect("riskplans:overview", pk=participant.pk)
@@ -133,9 +126,9 @@ def plan_edit(request, pk, plan_id):
             )
         except services.StaleEdit as error:
             stale = error
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if "submit" in request.POST:
                 try:
@@ -184,7 +177,7 @@ def plan_decide(request, pk, plan_id):
                 )
                 messages.success(request, f"Version {plan.number} returned with your comments")
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             return redirect("riskplans:plan_detail", pk=participant.pk, plan_id=plan.pk)
     context = record_context(request, participant, tab="plans")
@@ -254,9 +247,9 @@ def formulation_edit(request, pk, formulation_id):
             )
         except services.StaleEdit as error:
             stale = error
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Formulation saved")
             return redirect("riskplans:formulation_detail", pk=pk, formulation_id=formulation.pk)

@@ -8,6 +8,7 @@ field, a label, hint and error message per field. Dates are typed in the GOV.UK 
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -102,6 +103,15 @@ class GovukDateField(forms.MultiValueField):
 
     def compress(self, data_list):  # clean() above does the whole job
         return data_list
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 def reject_html(value: str, label: str) -> str:
