@@ -217,3 +217,8 @@ def can_lead_formulation(user, participant) -> bool:
 
 
 PARTICIPANT_ACTIONS["approve_plans"] = can_approve_plans
+
+
+def can_decide_on_plan(user, plan) -> bool:
+    """Approve or return this plan version: an approver who did not write it."""
+    return plan.author_id != user.pk and can_approve_plans(user, plan.participant)

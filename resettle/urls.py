@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("resettle.accounts.urls")),
     path("participants/", include("participants.urls")),
     path("participants/", include("riskplans.urls")),
+    path("crisis/", include("crisisline.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -98,9 +98,12 @@ class ActionForm(PlainTextMixin, forms.Form):
 
 class BaseActionFormSet(forms.BaseFormSet):
     def actions(self) -> list[dict]:
+        """Rows kept: every pre-filled row not marked for removal, and extra rows filled in."""
         rows = []
-        for form in self.forms:
-            if not form.has_changed() or (self.can_delete and self._should_delete_form(form)):
+        for index, form in enumerate(self.forms):
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if index >= self.initial_form_count() and not form.has_changed():
                 continue
             rows.append({k: form.cleaned_data[k] for k in ("pillar", "action", "owner", "due")})
         return rows

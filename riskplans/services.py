@@ -159,8 +159,9 @@ def _locked_plan(plan: RiskManagementPlan) -> RiskManagementPlan:
 @records_actor
 @transaction.atomic
 def save_plan(
-    *, plan: RiskManagementPlan, actor, expected_version: int, changes: dict
+    *, plan: RiskManagementPlan, actor, expected_version: int, changes: dict, submit: bool = False
 ) -> RiskManagementPlan:
+    """Save the draft; with `submit`, submit it in the same transaction (all or nothing)."""
     locked = _locked_plan(plan)
     _check_version(
         locked,
@@ -172,7 +173,8 @@ def save_plan(
             f"This version is {locked.get_status_display().lower()} and can no longer be changed",
             code="not_editable",
         )
-    return _save_changes(locked, changes)
+    saved = _save_changes(locked, changes)
+    return submit_plan(plan=saved, actor=actor) if submit else saved
 
 
 @records_actor
@@ -207,7 +209,7 @@ def submit_plan(*, plan: RiskManagementPlan, actor) -> RiskManagementPlan:
 def _check_may_decide(plan: RiskManagementPlan, actor) -> None:
     if plan.author_id == actor.pk:
         raise PermissionDenied("You wrote this plan, so someone else must approve it.")
-    if not access.can_approve_plans(actor, plan.participant):
+    if not access.can_decide_on_plan(actor, plan):
         raise PermissionDenied(
             "Only his allocated offender manager or a service manager approves plans."
         )

@@ -1,7 +1,7 @@
 """Risk assessments, plan versions with approval, formulations, and version history."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,8 +83,7 @@ def plan_detail(request, pk, plan_id):
         {
             "plan": plan,
             "may_decide": plan.status == PlanStatus.SUBMITTED
-            and plan.author_id != request.user.pk
-            and access.can_approve_plans(request.user, participant),
+            and access.can_decide_on_plan(request.user, plan),
             "is_author": plan.author_id == request.user.pk,
             "decision_form": DecisionForm(),
             "today": timezone.localdate(),
@@ -117,12 +116,14 @@ def plan_edit(request, pk, plan_id):
             "expected_days_per_week": form.cleaned_data["expected_days_per_week"],
             "actions": actions.actions(),
         }
+        submit = "submit" in request.POST
         try:
             services.save_plan(
                 plan=plan,
                 actor=request.user,
                 expected_version=form.cleaned_data["lock_version"],
                 changes=changes,
+                submit=submit,
             )
         except services.StaleEdit as error:
             stale = error
@@ -130,12 +131,7 @@ def plan_edit(request, pk, plan_id):
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            if "submit" in request.POST:
-                try:
-                    services.submit_plan(plan=plan, actor=request.user)
-                except ValidationError as error:
-                    messages.error(request, error.messages[0])
-                    return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+            if submit:
                 messages.success(request, f"Version {plan.number} submitted for approval")
             else:
                 messages.success(request, "Draft saved")
@@ -163,6 +159,8 @@ def plan_submit(request, pk, plan_id):
 def plan_decide(request, pk, plan_id):
     participant = access.get_participant_for(request.user, pk, action="approve_plans")
     plan = _plan_or_404(participant, plan_id)
+    if not access.can_decide_on_plan(request.user, plan):
+        raise PermissionDenied("You wrote this plan, so someone else must approve it.")
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

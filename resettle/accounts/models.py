@@ -24,6 +24,12 @@ class Service(models.Model):
     delivery_model = models.CharField(max_length=20, choices=DeliveryModel.choices)
     funded_community_places = models.PositiveIntegerField(validators=[MinValueValidator(0)])
     funded_custody_places = models.PositiveIntegerField(validators=[MinValueValidator(0)])
+    out_of_hours_route = models.CharField(
+        "out-of-hours on-call route",
+        max_length=300,
+        blank=True,
+        help_text="Who the crisis line calls out of hours, e.g. on-call probation manager on 0151 496 0999",
+    )
     history = HistoricalRecords()
 
     class Meta:

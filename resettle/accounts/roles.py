@@ -74,6 +74,9 @@ _TEAM_WRITE = [
     "riskplans.change_riskmanagementplan",
     "riskplans.add_formulation",
     "riskplans.change_formulation",
+    "crisisline.view_crisiscall",
+    "crisisline.add_crisiscall",
+    "crisisline.change_crisiscall",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -88,7 +91,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "participants.add_allocation",
         "participants.change_allocation",
     ],
-    Role.CRISIS_LINE_WORKER: ["accounts.view_service"],
+    Role.CRISIS_LINE_WORKER: [
+        "accounts.view_service",
+        "crisisline.view_crisiscall",
+        "crisisline.add_crisiscall",
+        "crisisline.change_crisiscall",
+    ],
     Role.ADMINISTRATOR: [
         "accounts.view_user",
         "accounts.add_user",

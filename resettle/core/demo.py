@@ -17,11 +17,28 @@ class DemoService:
     delivery_model: str
     community_places: int
     custody_places: int
+    out_of_hours_route: str
 
 
 DEMO_SERVICES = (
-    DemoService("mersey", "Resettle Merseyside", "North West", "centre", 20, 25),
-    DemoService("northumbria", "Rebuilding Lives Northumbria", "North East", "outreach", 15, 20),
+    DemoService(
+        "mersey",
+        "Resettle Merseyside",
+        "North West",
+        "centre",
+        20,
+        25,
+        "On-call probation manager via the approved premises, 0151 496 0999",
+    ),
+    DemoService(
+        "northumbria",
+        "Rebuilding Lives Northumbria",
+        "North East",
+        "outreach",
+        15,
+        20,
+        "On-call senior probation officer, 0191 498 0777",
+    ),
 )
 
 # (email local part, name, role, agency). Each service gets one of each; the first of each
@@ -76,6 +93,7 @@ def seed_services_and_staff() -> dict[str, Service]:
                 "delivery_model": spec.delivery_model,
                 "funded_community_places": spec.community_places,
                 "funded_custody_places": spec.custody_places,
+                "out_of_hours_route": spec.out_of_hours_route,
             },
         )
         services[spec.key] = service
@@ -90,7 +108,8 @@ def seed_services_and_staff() -> dict[str, Service]:
 
 def extra_seeders():
     """Demo builders of the case apps, in order; each takes the services by key."""
+    from crisisline.demo import seed_calls
     from participants.demo import seed_participants, seed_referrals_only
     from riskplans.demo import seed_risk
 
-    return [seed_participants, seed_referrals_only, seed_risk]
+    return [seed_participants, seed_referrals_only, seed_risk, seed_calls]

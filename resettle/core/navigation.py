@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from resettle import access
-from resettle.accounts.roles import CASE_ROLES, Role
+from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Home", "core:home", ALL_ROLES),
     NavItem("Caseload", "participants:caseload", frozenset(CASE_ROLES)),
     NavItem("Referrals", "participants:referral_list", frozenset(CASE_ROLES)),
+    NavItem("Crisis line", "crisisline:search", frozenset(CRISIS_SUMMARY_ROLES)),
+    NavItem("Handover", "crisisline:handover", frozenset(CASE_ROLES)),
     NavItem("Staff accounts", "accounts:staff_list", frozenset({Role.ADMINISTRATOR})),
 )
 

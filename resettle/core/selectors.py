@@ -1,6 +1,9 @@
 """What each role's home page shows first. Apps add panels here as they land."""
 
+import datetime
+
 from django.db.models import Count
+from django.utils import timezone
 
 from resettle import access
 from resettle.accounts.models import Membership, Service, User
@@ -16,6 +19,17 @@ def home_panels(*, user, role: str | None) -> dict:
                 .annotate(people=Count("user"))
                 .order_by("service__name", "role")
             ),
+        }
+    if role == Role.CRISIS_LINE_WORKER:
+        from crisisline.selectors import calls_visible_to
+
+        since = timezone.now() - datetime.timedelta(hours=24)
+        return {
+            "recent_calls": list(
+                calls_visible_to(user)
+                .filter(started_at__gte=since)
+                .select_related("participant")[:20]
+            )
         }
     if role == Role.COMMISSIONER:
         service_ids = {m.service_id for m in user.memberships.all()}
@@ -37,7 +51,12 @@ def case_worker_panels(*, user, role: str) -> dict:
             mine=role != Role.SERVICE_MANAGER, review_overdue=True
         ),
     )
+    from crisisline.selectors import unacknowledged_follow_ups
+
+    follow_ups = unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER)
     panels = {
+        "follow_ups": list(follow_ups[:10]),
+        "follow_ups_count": follow_ups.count(),
         "my_caseload": list(mine[:15]),
         "my_caseload_count": mine.count(),
         "overdue_reviews": list(overdue[:15]),

@@ -5,11 +5,11 @@ pytestmark = pytest.mark.django_db
 
 # What each role finds in the primary navigation. A role never sees a link it cannot use.
 EXPECTED_NAVIGATION = {
-    "offender_manager": ["Home", "Caseload", "Referrals"],
-    "keyworker": ["Home", "Caseload", "Referrals"],
-    "psychologist": ["Home", "Caseload", "Referrals"],
-    "service_manager": ["Home", "Caseload", "Referrals"],
-    "crisis_worker": ["Home"],
+    "offender_manager": ["Home", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "keyworker": ["Home", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "psychologist": ["Home", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "service_manager": ["Home", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "crisis_worker": ["Home", "Crisis line"],
     "administrator": ["Home", "Staff accounts"],
     "commissioner": ["Home"],
 }

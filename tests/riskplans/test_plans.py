@@ -325,3 +325,38 @@ def test_comparison_marks_changed_fields(client_for, personas, participant):
     assert rows["Contingency plan"]["old"] == ""
     assert rows["Contingency plan"]["new"] == "Old words"
     assert not rows["Expected days a week"]["changed"]
+
+
+def test_saving_the_draft_keeps_the_actions_not_touched(client_for, personas, participant):
+    plan = services.start_plan(participant=participant, actor=personas["keyworker"])
+    plan = services.save_plan(
+        plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version,
+        changes={"actions": [ACTION], "contingency_plan": "First"},
+    )  # fmt: skip
+    url = reverse("riskplans:plan_edit", args=[participant.pk, plan.pk])
+    form = client_for(personas["keyworker"]).get(url).context["actions"]
+    data = {
+        "lock_version": plan.lock_version, "expected_days_per_week": "3",
+        "contingency_plan": "Changed only this",
+        "actions-TOTAL_FORMS": str(form.total_form_count()), "actions-INITIAL_FORMS": "1",
+        "actions-MIN_NUM_FORMS": "0", "actions-MAX_NUM_FORMS": "60",
+        **{f"actions-0-{k}": v for k, v in ACTION.items()},
+    }  # fmt: skip
+    for index in range(1, form.total_form_count()):
+        data.update({f"actions-{index}-{k}": "" for k in ACTION})
+    assert client_for(personas["keyworker"]).post(url, data).status_code == 302
+    plan.refresh_from_db()
+    assert plan.actions == [ACTION]
+    assert plan.contingency_plan == "Changed only this"
+
+
+def test_save_and_submit_is_all_or_nothing(participant, personas):
+    plan = services.start_plan(participant=participant, actor=personas["keyworker"])
+    with pytest.raises(ValidationError, match="at least one action"):
+        services.save_plan(
+            plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version,
+            changes={"contingency_plan": "Typed"}, submit=True,
+        )  # fmt: skip
+    plan.refresh_from_db()
+    assert plan.contingency_plan == ""
+    assert plan.status == PlanStatus.DRAFT

@@ -1,0 +1,224 @@
+"""Crisis-line pages: find a person fast, the one-page summary, the call log and handover."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from participants.record import record_context
+from resettle import access
+from resettle.accounts.models import Service
+from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
+from resettle.core.forms import apply_service_errors
+
+from . import selectors, services
+from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm
+from .models import BankHoliday, CrisisCall
+
+crisis_roles = access.role_required(*CRISIS_SUMMARY_ROLES)
+
+
+@crisis_roles
+def search(request):
+    query = request.GET.get("q", "")
+    results = selectors.search(request.user, query)
+    context = {"query": query, "results": results, "searched": len(query.strip()) >= 2}
+    if request.htmx:
+        return render(request, "crisisline/_results.html", context)
+    context["recent_calls"] = list(
+        selectors.calls_visible_to(request.user).select_related("participant")[:10]
+    )
+    return render(request, "crisisline/search.html", context)
+
+
+@crisis_roles
+def summary(request, pk):
+    participant = selectors.get_summary_participant(request.user, pk)
+    context = {"participant": participant, **selectors.crisis_summary(participant)}
+    context["may_open_record"] = access.has_role(request.user, CASE_ROLES)
+    return render(request, "crisisline/summary.html", context)
+
+
+@crisis_roles
+def call_add(request):
+    services_qs = Service.objects.filter(
+        pk__in=access.service_ids_for(request.user, CRISIS_SUMMARY_ROLES)
+    )
+    participants = selectors.crisis_participants_for(request.user)
+    initial = {}
+    chosen = None
+    if request.method == "GET" and request.GET.get("participant"):
+        chosen = (
+            participants.filter(pk=request.GET["participant"]).first()
+            if _is_uuid(request.GET["participant"])
+            else None
+        )
+        if chosen is not None:
+            initial = {
+                "participant": chosen.pk,
+                "service": chosen.service_id,
+                "caller_type": "participant",
+            }
+    form = CallForm(
+        request.POST or None, initial=initial, services=services_qs, participants=participants
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        call = CrisisCall(
+            service=data["service"],
+            participant=data["participant"],
+            started_at=data["started_at"],
+            ended_at=data["ended_at"],
+            caller_type=data["caller_type"],
+            caller_name=data["caller_name"],
+            presenting_issue=data["presenting_issue"],
+            risk_indicators=data["risk_indicators"],
+            urgency=data["urgency"],
+            actions_taken=data["actions_taken"],
+            follow_up_required=data["follow_up_required"],
+            narrative=data["narrative"],
+        )
+        try:
+            services.log_call(call=call, actor=request.user)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Call logged")
+            return redirect("crisisline:call_detail", pk=call.pk)
+    if chosen is None and form.is_bound:
+        chosen = form.cleaned_data.get("participant") if hasattr(form, "cleaned_data") else None
+    return render(request, "crisisline/call_form.html", {"form": form, "chosen": chosen})
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@crisis_roles
+def call_detail(request, pk):
+    call = selectors.get_call_for(request.user, pk)
+    query = request.GET.get("q", "")
+    context = {
+        "call": call,
+        "acknowledge_form": AcknowledgeForm(),
+        "may_acknowledge": call.awaiting_follow_up
+        and access.role_in_service(request.user, call.service_id) in CASE_ROLES,
+        "query": query,
+        "results": selectors.search(request.user, query) if call.participant_id is None else [],
+    }
+    return render(request, "crisisline/call_detail.html", context)
+
+
+@require_POST
+@crisis_roles
+def call_link(request, pk):
+    call = selectors.get_call_for(request.user, pk)
+    form = LinkForm(request.POST)
+    participant = None
+    if form.is_valid():
+        participant = (
+            selectors.crisis_participants_for(request.user)
+            .filter(pk=form.cleaned_data["participant"])
+            .first()
+        )
+    if participant is None:
+        messages.error(request, "Choose the participant again from the search results")
+        return redirect("crisisline:call_detail", pk=call.pk)
+    try:
+        services.link_call(call=call, participant=participant, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Call linked to {participant.full_name}")
+    return redirect("crisisline:call_detail", pk=call.pk)
+
+
+@require_POST
+@access.role_required(*CASE_ROLES)
+def call_acknowledge(request, pk):
+    call = selectors.get_call_for(request.user, pk)
+    if access.role_in_service(request.user, call.service_id) not in CASE_ROLES:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("The day team acknowledges follow-ups.")
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.acknowledge_call(call=call, actor=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Follow-up acknowledged")
+            target = request.POST.get("next", "")
+            return redirect(target if _safe_next(request) else "crisisline:handover")
+    return render(
+        request,
+        "crisisline/call_detail.html",
+        {"call": call, "acknowledge_form": form, "may_acknowledge": True, "results": []},
+    )
+
+
+def _safe_next(request) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+@crisis_roles
+def call_list(request):
+    calls = selectors.calls_visible_to(request.user).select_related("participant", "recorded_by")
+    page = Paginator(calls, 50).get_page(request.GET.get("page"))
+    return render(request, "crisisline/call_list.html", {"page": page})
+
+
+@access.role_required(*CASE_ROLES)
+def handover(request):
+    context = selectors.handover(request.user)
+    context["acknowledge_form"] = AcknowledgeForm()
+    return render(request, "crisisline/handover.html", context)
+
+
+@access.role_required(Role.SERVICE_MANAGER)
+def bank_holidays(request):
+    form = BankHolidayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_bank_holiday(
+                date=form.cleaned_data["date"], name=form.cleaned_data["name"], actor=request.user
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['name']} added")
+            return redirect("crisisline:bank_holidays")
+    holidays = BankHoliday.objects.filter(date__gte=timezone.localdate().replace(month=1, day=1))
+    return render(request, "crisisline/bank_holidays.html", {"form": form, "holidays": holidays})
+
+
+@require_POST
+@access.role_required(Role.SERVICE_MANAGER)
+def bank_holiday_remove(request, holiday_id):
+    services.remove_bank_holiday(holiday_id=holiday_id, actor=request.user)
+    messages.success(request, "Bank holiday removed")
+    return redirect("crisisline:bank_holidays")
+
+
+@access.role_required(*CASE_ROLES)
+def participant_calls(request, pk):
+    participant = access.get_participant_for(request.user, pk)
+    calls = participant.crisis_calls.select_related("recorded_by", "acknowledged_by")
+    page = Paginator(calls, 50).get_page(request.GET.get("page"))
+    context = record_context(request, participant, tab="crisis")
+    context["page"] = page
+    return render(request, "crisisline/participant_calls.html", context)
