@@ -11,13 +11,24 @@ TIME_HELP = "24-hour clock, for example 23:40"
 
 
 class CallForm(PlainTextMixin, forms.Form):
+    # Errors are listed in the order the fields appear on the page.
+    field_order = [
+        "participant", "presenting_issue", "urgency", "caller_type", "caller_name", "service",
+        "started_date", "started_time", "ended_time", "risk_indicators", "actions_taken",
+        "follow_up_required", "narrative",
+    ]  # fmt: skip
+
     participant = forms.UUIDField(required=False, widget=forms.HiddenInput)
     service = forms.ModelChoiceField(
         queryset=None, label="Which service's line", empty_label=None,
         widget=forms.RadioSelect,
     )  # fmt: skip
     started_date = GovukDateField(label="Date the call started", not_in_future=True)
-    started_time = forms.TimeField(label="Time the call started", help_text=TIME_HELP)
+    started_time = forms.TimeField(
+        label="Time the call started", help_text=TIME_HELP,
+        error_messages={"required": "Enter the time the call started",
+                        "invalid": "Enter the time the call started as hours and minutes, like 23:40"},
+    )  # fmt: skip
     ended_time = forms.TimeField(
         label="Time the call ended",
         required=False,
@@ -27,14 +38,18 @@ class CallForm(PlainTextMixin, forms.Form):
         label="Who called", choices=CallerType.choices, widget=forms.RadioSelect
     )
     caller_name = forms.CharField(label="Caller's name", required=False, max_length=150)
-    presenting_issue = forms.CharField(label="What the call is about", max_length=300)
+    presenting_issue = forms.CharField(
+        label="What the call is about", max_length=300,
+        error_messages={"required": "Enter what the call is about"},
+    )  # fmt: skip
     risk_indicators = forms.MultipleChoiceField(
         label="Risk indicators", choices=RiskIndicator.choices, required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     urgency = forms.ChoiceField(
-        label="Your judgement of urgency", choices=Urgency.choices, widget=forms.RadioSelect
-    )
+        label="Your judgement of urgency", choices=Urgency.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose how urgent the call is"},
+    )  # fmt: skip
     actions_taken = forms.MultipleChoiceField(
         label="What you did", choices=ActionTaken.choices, required=False,
         widget=forms.CheckboxSelectMultiple,

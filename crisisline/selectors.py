@@ -6,7 +6,7 @@ from django.utils import timezone
 from participants.identifiers import normalise
 from participants.models import Contact, LicenceCondition, Participant, Stage
 from resettle import access
-from resettle.accounts.roles import CRISIS_SUMMARY_ROLES, Role
+from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
 
 from .handover import HandoverWindow, handover_window
 from .models import URGENCY_ORDER, BankHoliday, CrisisCall
@@ -115,10 +115,8 @@ def crisis_summary(participant: Participant) -> dict:
     }
 
 
-def calls_visible_to(user) -> QuerySet[CrisisCall]:
-    return CrisisCall.objects.filter(
-        service_id__in=access.service_ids_for(user, CRISIS_SUMMARY_ROLES)
-    )
+def calls_visible_to(user, roles=CRISIS_SUMMARY_ROLES) -> QuerySet[CrisisCall]:
+    return CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles))
 
 
 def get_call_for(user, pk) -> CrisisCall:
@@ -144,11 +142,13 @@ def handover(user, now=None) -> dict:
     follow-ups from before the window still not acknowledged."""
     now = now or timezone.now()
     window: HandoverWindow = handover_window(now, bank_holidays())
+    # The day team's handover: only services where this person is part of the day team.
     calls = list(
-        calls_visible_to(user)
+        calls_visible_to(user, roles=CASE_ROLES)
         .filter(
             Q(started_at__gte=window.starts, started_at__lt=window.ends)
-            | Q(follow_up_required=True, acknowledged_at__isnull=True, started_at__lt=window.ends)
+            # Every follow-up still waiting, whenever the call was, until the day team acts.
+            | Q(follow_up_required=True, acknowledged_at__isnull=True)
         )
         .select_related("participant", "recorded_by", "acknowledged_by")
     )
@@ -172,7 +172,9 @@ def handover(user, now=None) -> dict:
 
 
 def unacknowledged_follow_ups(user, *, allocated_only: bool) -> QuerySet[CrisisCall]:
-    calls = calls_visible_to(user).filter(follow_up_required=True, acknowledged_at__isnull=True)
+    calls = calls_visible_to(user, roles=CASE_ROLES).filter(
+        follow_up_required=True, acknowledged_at__isnull=True
+    )
     if allocated_only:
         calls = calls.filter(
             participant__allocations__staff=user, participant__allocations__ended_on__isnull=True

@@ -112,7 +112,5 @@ def add_bank_holiday(*, date: datetime.date, name: str, actor) -> BankHoliday:
 
 @records_actor
 @transaction.atomic
-def remove_bank_holiday(*, holiday_id: int, actor) -> None:
-    holiday = BankHoliday.objects.filter(pk=holiday_id).first()
-    if holiday is not None:
-        holiday.delete()
+def remove_bank_holiday(*, holiday: BankHoliday, actor) -> None:
+    holiday.delete()

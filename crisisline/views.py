@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -25,7 +25,8 @@ def search(request):
     query = request.GET.get("q", "")
     results = selectors.search(request.user, query)
     context = {"query": query, "results": results, "searched": len(query.strip()) >= 2}
-    if request.htmx:
+    # A history restore asks for the whole page, not the results fragment.
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "crisisline/_results.html", context)
     context["recent_calls"] = list(
         selectors.calls_visible_to(request.user).select_related("participant")[:10]
@@ -37,7 +38,9 @@ def search(request):
 def summary(request, pk):
     participant = selectors.get_summary_participant(request.user, pk)
     context = {"participant": participant, **selectors.crisis_summary(participant)}
-    context["may_open_record"] = access.has_role(request.user, CASE_ROLES)
+    context["may_open_record"] = (
+        access.role_in_service(request.user, participant.service_id) in CASE_ROLES
+    )
     return render(request, "crisisline/summary.html", context)
 
 
@@ -209,7 +212,8 @@ def bank_holidays(request):
 @require_POST
 @access.role_required(Role.SERVICE_MANAGER)
 def bank_holiday_remove(request, holiday_id):
-    services.remove_bank_holiday(holiday_id=holiday_id, actor=request.user)
+    holiday = get_object_or_404(BankHoliday, pk=holiday_id)
+    services.remove_bank_holiday(holiday=holiday, actor=request.user)
     messages.success(request, "Bank holiday removed")
     return redirect("crisisline:bank_holidays")
 

@@ -222,3 +222,28 @@ PARTICIPANT_ACTIONS["approve_plans"] = can_approve_plans
 def can_decide_on_plan(user, plan) -> bool:
     """Approve or return this plan version: an approver who did not write it."""
     return plan.author_id != user.pk and can_approve_plans(user, plan.participant)
+
+
+# --- Sessions and compliance ----------------------------------------------------------------
+
+
+def sessions_visible_to(user):
+    from sessions.models import Session
+
+    return Session.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
+
+
+def get_session_for(user, pk):
+    """A session of the user's services (404 otherwise). Any case role there may record on it."""
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from sessions.models import Session
+
+    try:
+        return sessions_visible_to(user).select_related("service").get(pk=pk)
+    except (Session.DoesNotExist, ValidationError, ValueError) as error:
+        raise Http404("No such session") from error
+
+
+PARTICIPANT_ACTIONS["enforce"] = can_recall

@@ -11,6 +11,7 @@ urlpatterns = [
     path("participants/", include("participants.urls")),
     path("participants/", include("riskplans.urls")),
     path("crisis/", include("crisisline.urls")),
+    path("sessions/", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]
 

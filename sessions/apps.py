@@ -6,3 +6,8 @@ class KeyworkConfig(AppConfig):
     name = "sessions"
     label = "keywork"
     verbose_name = "Appointments, sessions and licence compliance"
+
+    def ready(self):
+        from participants.record import RecordTab, register_tab
+
+        register_tab(RecordTab("sessions", "Sessions", "keywork:participant_sessions", 40))

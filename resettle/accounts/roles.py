@@ -77,10 +77,26 @@ _TEAM_WRITE = [
     "crisisline.view_crisiscall",
     "crisisline.add_crisiscall",
     "crisisline.change_crisiscall",
+    "keywork.view_session",
+    "keywork.add_session",
+    "keywork.change_session",
+    "keywork.view_attendance",
+    "keywork.change_attendance",
+    "keywork.view_sessionnote",
+    "keywork.add_sessionnote",
+    "keywork.change_sessionnote",
+    "keywork.add_noteaddendum",
+    "keywork.view_enforcementdecision",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OFFENDER_MANAGER: [*_CASE_READ, *_TEAM_WRITE, "participants.add_referral"],
+    Role.OFFENDER_MANAGER: [
+        *_CASE_READ,
+        *_TEAM_WRITE,
+        "participants.add_referral",
+        "keywork.add_enforcementdecision",
+        "keywork.add_recalldecision",
+    ],
     Role.HEALTH_KEYWORKER: [*_CASE_READ, *_TEAM_WRITE],
     Role.PSYCHOLOGIST: [*_CASE_READ, *_TEAM_WRITE],
     Role.SERVICE_MANAGER: [
@@ -90,6 +106,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "participants.change_referral",
         "participants.add_allocation",
         "participants.change_allocation",
+        "keywork.add_enforcementdecision",
+        "keywork.add_recalldecision",
+        "keywork.change_compliancepolicy",
     ],
     Role.CRISIS_LINE_WORKER: [
         "accounts.view_service",

@@ -111,5 +111,6 @@ def extra_seeders():
     from crisisline.demo import seed_calls
     from participants.demo import seed_participants, seed_referrals_only
     from riskplans.demo import seed_risk
+    from sessions.demo import seed_sessions
 
-    return [seed_participants, seed_referrals_only, seed_risk, seed_calls]
+    return [seed_participants, seed_referrals_only, seed_risk, seed_calls, seed_sessions]

@@ -22,6 +22,7 @@ ALL_ROLES = frozenset(Role)
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Home", "core:home", ALL_ROLES),
+    NavItem("My day", "keywork:my_day", frozenset(CASE_ROLES)),
     NavItem("Caseload", "participants:caseload", frozenset(CASE_ROLES)),
     NavItem("Referrals", "participants:referral_list", frozenset(CASE_ROLES)),
     NavItem("Crisis line", "crisisline:search", frozenset(CRISIS_SUMMARY_ROLES)),

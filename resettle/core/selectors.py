@@ -52,9 +52,18 @@ def case_worker_panels(*, user, role: str) -> dict:
         ),
     )
     from crisisline.selectors import unacknowledged_follow_ups
+    from sessions import selectors as session_selectors
 
     follow_ups = unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER)
     panels = {
+        "todays_sessions": session_selectors.my_day(user),
+        "outcomes_missing": session_selectors.outcomes_missing(user),
+        "risk_concerns": session_selectors.risk_concerns_for(user)
+        if role == Role.OFFENDER_MANAGER
+        else [],
+        "enforcement_prompts": session_selectors.enforcement_prompts_for(user)
+        if role == Role.OFFENDER_MANAGER
+        else [],
         "follow_ups": list(follow_ups[:10]),
         "follow_ups_count": follow_ups.count(),
         "my_caseload": list(mine[:15]),

@@ -1,0 +1,190 @@
+"""Licence compliance: every rule about what attendance counts, in one place.
+
+- Only enforceable sessions (attendance is a licence requirement) count.
+- Sessions the service cancelled, rescheduled sessions and "sent home (service issue)" are
+  neither compliance nor non-compliance: they are left out of the rate.
+- Attended, attended late and acceptable absences are compliant; failing to comply,
+  being sent home for behaviour and unacceptable absences are not.
+- Unacceptable absences are counted over a rolling window of the service's policy (12 months
+  by default). A recall and re-release do not reset the count.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from participants.models import Participant
+
+from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome
+
+NOT_COUNTED = frozenset(
+    {Outcome.CANCELLED_BY_SERVICE, Outcome.RESCHEDULED, Outcome.SENT_HOME_SERVICE}
+)
+COMPLIANT = frozenset({Outcome.ATTENDED, Outcome.LATE, Outcome.ACCEPTABLE_ABSENCE})
+NON_COMPLIANT = frozenset(
+    {Outcome.FAILED_TO_COMPLY, Outcome.SENT_HOME_BEHAVIOUR, Outcome.UNACCEPTABLE_ABSENCE}
+)
+ATTENDED = frozenset({Outcome.ATTENDED, Outcome.LATE, Outcome.FAILED_TO_COMPLY})
+DEFAULT_DAYS_PER_WEEK = 4
+
+
+def _months_before(day: datetime.date, months: int) -> datetime.date:
+    index = day.month - 1 - months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _day_bounds(
+    start: datetime.date, end: datetime.date
+) -> tuple[datetime.datetime, datetime.datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    )
+
+
+def enforceable_outcomes(participant: Participant, start: datetime.date, end: datetime.date):
+    """Recorded outcomes of enforceable sessions between two dates (inclusive)."""
+    since, until = _day_bounds(start, end)
+    return Attendance.objects.filter(
+        participant=participant,
+        session__enforceable=True,
+        session__starts_at__gte=since,
+        session__starts_at__lt=until,
+    ).exclude(outcome="")
+
+
+@dataclass(frozen=True)
+class ComplianceRate:
+    compliant: int
+    counted: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.counted:
+            return None
+        return round(100 * self.compliant / self.counted)
+
+
+def compliance_rate(
+    participant: Participant, start: datetime.date, end: datetime.date
+) -> ComplianceRate:
+    outcomes = list(enforceable_outcomes(participant, start, end).values_list("outcome", flat=True))
+    counted = [o for o in outcomes if o not in NOT_COUNTED]
+    return ComplianceRate(compliant=sum(1 for o in counted if o in COMPLIANT), counted=len(counted))
+
+
+def policy_for(participant: Participant) -> CompliancePolicy:
+    policy = CompliancePolicy.objects.filter(service_id=participant.service_id).first()
+    return policy or CompliancePolicy(service_id=participant.service_id)
+
+
+def unacceptable_absences_in_window(
+    participant: Participant, today: datetime.date, window_months: int
+) -> list[Attendance]:
+    start = _months_before(today, window_months) + datetime.timedelta(days=1)
+    return list(
+        enforceable_outcomes(participant, start, today)
+        .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+
+
+def expected_days_per_week(participant: Participant) -> int:
+    from riskplans.models import PlanStatus
+
+    plan = (
+        participant.risk_plans.filter(status=PlanStatus.APPROVED)
+        .only("expected_days_per_week")
+        .first()
+    )
+    return plan.expected_days_per_week if plan else DEFAULT_DAYS_PER_WEEK
+
+
+@dataclass(frozen=True)
+class EnforcementPrompt:
+    level: str  # "warning" or "recall_review"
+    absences: int
+    window_months: int
+
+    @property
+    def message(self) -> str:
+        what = "review for recall" if self.level == "recall_review" else "consider a warning"
+        return (
+            f"{self.absences} unacceptable absence{'s' if self.absences != 1 else ''} in the last "
+            f"{self.window_months} months: {what} and record your decision"
+        )
+
+
+def enforcement_prompt(
+    participant: Participant, today: datetime.date | None = None
+) -> EnforcementPrompt | None:
+    """A prompt when absences reach the policy's threshold and no decision followed the latest.
+
+    The app prompts; people decide.
+    """
+    today = today or timezone.localdate()
+    policy = policy_for(participant)
+    absences = unacceptable_absences_in_window(participant, today, policy.window_months)
+    if len(absences) < policy.warning_threshold or not absences:
+        return None
+    latest = timezone.localtime(absences[-1].session.starts_at).date()
+    decided = EnforcementDecision.objects.filter(
+        participant=participant, decided_on__gte=latest
+    ).exists()
+    if decided:
+        return None
+    level = "recall_review" if len(absences) >= policy.recall_review_threshold else "warning"
+    return EnforcementPrompt(
+        level=level, absences=len(absences), window_months=policy.window_months
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    starts: datetime.date
+    expected: int
+    attended_days: int
+    absences: list
+
+
+def weekly_attendance(
+    participant: Participant, start: datetime.date, end: datetime.date
+) -> list[Week]:
+    """Week by week (Monday start): expected days against days attended, and each absence."""
+    expected = expected_days_per_week(participant)
+    monday = start - datetime.timedelta(days=start.weekday())
+    rows = list(
+        enforceable_outcomes(participant, monday, end)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+    weeks: dict[datetime.date, dict] = {}
+    cursor = monday
+    while cursor <= end:
+        weeks[cursor] = {"days": set(), "absences": []}
+        cursor += datetime.timedelta(days=7)
+    for row in rows:
+        day = timezone.localtime(row.session.starts_at).date()
+        week = weeks.get(day - datetime.timedelta(days=day.weekday()))
+        if week is None:
+            continue
+        if row.outcome in ATTENDED:
+            week["days"].add(day)
+        elif row.outcome in (Outcome.ACCEPTABLE_ABSENCE, Outcome.UNACCEPTABLE_ABSENCE):
+            week["absences"].append(row)
+    return [
+        Week(
+            starts=key,
+            expected=expected,
+            attended_days=len(value["days"]),
+            absences=value["absences"],
+        )
+        for key, value in weeks.items()
+    ]

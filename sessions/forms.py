@@ -1,0 +1,233 @@
+from django import forms
+from django.utils import timezone
+
+from participants.models import Pathway
+from resettle.core.forms import GovukDateField, PlainTextMixin
+
+from .models import (
+    AbsenceReason,
+    EnforcementDecision,
+    LocationKind,
+    Outcome,
+    RecallDecision,
+    RescheduledBy,
+    SessionNote,
+    SessionType,
+    Visibility,
+)
+
+TIME_HELP = "24-hour clock, for example 14:00"
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class SessionForm(PlainTextMixin, forms.Form):
+    session_type = forms.ChoiceField(
+        label="Type",
+        choices=SessionType.choices,
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+    )
+    title = forms.CharField(
+        label="Title", required=False, max_length=150, help_text="For example, Cooking group"
+    )
+    date = GovukDateField(label="Date")
+    start_time = forms.TimeField(
+        label="Starts at",
+        help_text=TIME_HELP,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5"}),
+    )
+    end_time = forms.TimeField(
+        label="Ends at",
+        help_text=TIME_HELP,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5"}),
+    )
+    location_kind = forms.ChoiceField(
+        label="Where", choices=LocationKind.choices, widget=forms.RadioSelect
+    )
+    location_detail = forms.CharField(label="Prison or address", required=False, max_length=200)
+    enforceable = forms.BooleanField(
+        label="Attendance is a licence requirement", required=False, initial=True
+    )
+    participants = forms.ModelMultipleChoiceField(
+        label="Who is expected", queryset=None, widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose participants of this service", "invalid_pk_value": "Choose participants of this service"},
+    )  # fmt: skip
+    staff = forms.ModelMultipleChoiceField(
+        label="Staff present", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave blank if it is only you",
+    )  # fmt: skip
+    repeat = forms.BooleanField(label="Repeat every week (a series)", required=False)
+    weekdays = forms.TypedMultipleChoiceField(
+        label="On these days",
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    last_day = GovukDateField(label="Last date of the series", required=False)
+
+    def __init__(self, *args, participants, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = participants
+        self.fields["staff"].queryset = staff
+        self.fields["participants"].label_from_instance = lambda p: (
+            f"{p.full_name} ({p.get_stage_display()})"
+        )
+        self.fields["staff"].label_from_instance = lambda u: u.full_name
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The session must end after it starts")
+        if cleaned.get("location_kind") in (
+            LocationKind.PRISON,
+            LocationKind.COMMUNITY,
+        ) and not cleaned.get("location_detail"):
+            self.add_error("location_detail", "Give the prison or the address")
+        if cleaned.get("repeat"):
+            if not cleaned.get("weekdays"):
+                self.add_error("weekdays", "Choose the days of the week")
+            if not cleaned.get("last_day"):
+                self.add_error("last_day", "Enter the last date of the series")
+        return cleaned
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
+    absence_reason = forms.ChoiceField(
+        label="Reason the absence is acceptable", required=False,
+        choices=[("", "Choose a reason"), *AbsenceReason.choices], widget=forms.Select(attrs={"class": "govuk-select"}),
+    )  # fmt: skip
+    rescheduled_by = forms.ChoiceField(
+        label="Who asked to reschedule", required=False,
+        choices=[("", "Choose"), *RescheduledBy.choices], widget=forms.Select(attrs={"class": "govuk-select"}),
+    )  # fmt: skip
+
+
+class RegisterForm(forms.Form):
+    """The whole group's outcomes on one form: a row per man expected."""
+
+    def __init__(self, *args, attendances, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for attendance in attendances:
+            prefix = f"a{attendance.pk}"
+            self.fields[f"{prefix}_outcome"] = forms.ChoiceField(
+                label=f"Outcome for {attendance.participant.full_name}", required=False,
+                choices=[("", "Not recorded yet"), *Outcome.choices],
+                widget=forms.Select(attrs={"class": "govuk-select"}),
+                initial=attendance.outcome,
+            )  # fmt: skip
+            self.fields[f"{prefix}_reason"] = forms.ChoiceField(
+                label=f"Reason (acceptable absence) for {attendance.participant.full_name}", required=False,
+                choices=[("", "No reason"), *AbsenceReason.choices],
+                widget=forms.Select(attrs={"class": "govuk-select"}), initial=attendance.absence_reason,
+            )  # fmt: skip
+            self.fields[f"{prefix}_rescheduled"] = forms.ChoiceField(
+                label=f"Who asked to reschedule, for {attendance.participant.full_name}", required=False,
+                choices=[("", "Not rescheduled"), *RescheduledBy.choices],
+                widget=forms.Select(attrs={"class": "govuk-select"}), initial=attendance.rescheduled_by,
+            )  # fmt: skip
+            self.rows.append((attendance, prefix))
+
+    def bound_rows(self):
+        return [
+            {
+                "attendance": a,
+                "outcome": self[f"{p}_outcome"],
+                "reason": self[f"{p}_reason"],
+                "rescheduled": self[f"{p}_rescheduled"],
+            }
+            for a, p in self.rows
+        ]
+
+    def outcomes(self) -> dict[int, tuple[str, str, str]]:
+        """New outcomes only: men already recorded keep theirs."""
+        result = {}
+        for attendance, prefix in self.rows:
+            if attendance.outcome:
+                continue
+            outcome = self.cleaned_data.get(f"{prefix}_outcome", "")
+            if outcome:
+                result[attendance.pk] = (
+                    outcome,
+                    self.cleaned_data.get(f"{prefix}_reason", ""),
+                    self.cleaned_data.get(f"{prefix}_rescheduled", ""),
+                )
+        return result
+
+
+class NoteForm(PlainTextMixin, forms.ModelForm):
+    pathways = forms.MultipleChoiceField(
+        label="Resettlement pathways worked on", choices=Pathway.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    class Meta:
+        model = SessionNote
+        fields = ["summary", "narrative", "pathways", "risk_concern", "visibility"]
+        widgets = {
+            "narrative": forms.Textarea(attrs={"rows": 6}),
+            "risk_concern": forms.Textarea(attrs={"rows": 3}),
+            "visibility": forms.RadioSelect,
+        }
+        help_texts = {
+            "visibility": "Health-only notes are read by NHS staff; probation-only by probation staff. Others see that a restricted note exists.",
+            "risk_concern": "Raising a concern alerts his offender manager",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = list(Visibility.choices)
+
+
+class AddendumForm(PlainTextMixin, forms.Form):
+    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class EnforcementForm(PlainTextMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision", choices=EnforcementDecision.Decision.choices, widget=forms.RadioSelect
+    )
+    decided_on = GovukDateField(label="Date of the decision", not_in_future=True)
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Needed for no further action",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_on"].initial = timezone.localdate()
+
+
+class RecallDecisionForm(PlainTextMixin, forms.Form):
+    why = forms.ChoiceField(
+        label="Why recall is being considered",
+        choices=RecallDecision.Why.choices,
+        widget=forms.RadioSelect,
+    )
+    alternatives_tried = forms.MultipleChoiceField(
+        label="Alternatives tried", choices=RecallDecision.Alternative.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    senior_manager_rationale = forms.CharField(
+        label="Senior manager's rationale", widget=forms.Textarea(attrs={"rows": 5})
+    )
+    outcome = forms.ChoiceField(
+        label="Decision", choices=RecallDecision.Outcome.choices, widget=forms.RadioSelect
+    )
+    decided_on = GovukDateField(label="Date of the decision", not_in_future=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_on"].initial = timezone.localdate()

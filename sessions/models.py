@@ -1,0 +1,303 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from participants.models import Participant
+from resettle.accounts.models import Service
+
+
+class SessionType(models.TextChoices):
+    KEYWORK = "keywork", "Individual key-work"
+    GROUP = "group", "Group session"
+    ACTIVITY = "activity", "Activity"
+    IN_REACH = "in_reach", "In-reach prison visit"
+    OUTREACH = "outreach", "Outreach or home visit"
+    THREE_WAY = "three_way", "Three-way meeting with the offender manager"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video"
+
+
+GROUP_TYPES = (SessionType.GROUP, SessionType.ACTIVITY)
+
+
+class LocationKind(models.TextChoices):
+    CENTRE = "centre", "The centre"
+    PRISON = "prison", "A prison"
+    COMMUNITY = "community", "A community address"
+    REMOTE = "remote", "Remote"
+
+
+class SessionSeries(models.Model):
+    """A weekly timetable entry (e.g. the Tuesday and Thursday group) that made sessions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="session_series")
+    title = models.CharField(max_length=150)
+    weekdays = models.JSONField(default=list)  # 0 = Monday
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Session(models.Model):
+    """An appointment or session, planned and then recorded (individual or group)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="sessions")
+    series = models.ForeignKey(
+        SessionSeries, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    session_type = models.CharField("type", max_length=20, choices=SessionType.choices)
+    title = models.CharField(max_length=150, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    location_kind = models.CharField("location", max_length=20, choices=LocationKind.choices)
+    location_detail = models.CharField("prison or address", max_length=200, blank=True)
+    enforceable = models.BooleanField("attendance is a licence requirement", default=True)
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sessions_staffed")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[staff])
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["service", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.get_session_type_display()
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.get_session_type_display()
+
+    @property
+    def is_group(self) -> bool:
+        return self.session_type in GROUP_TYPES
+
+    def has_started(self, now=None) -> bool:
+        return self.starts_at <= (now or timezone.now())
+
+
+class Outcome(models.TextChoices):
+    ATTENDED = "attended", "Attended and complied"
+    LATE = "late", "Attended late"
+    FAILED_TO_COMPLY = "failed_to_comply", "Attended but failed to comply (behaviour)"
+    SENT_HOME_BEHAVIOUR = "sent_home_behaviour", "Sent home (behaviour)"
+    SENT_HOME_SERVICE = "sent_home_service", "Sent home (service issue)"
+    ACCEPTABLE_ABSENCE = "acceptable_absence", "Acceptable absence"
+    UNACCEPTABLE_ABSENCE = "unacceptable_absence", "Unacceptable absence"
+    CANCELLED_BY_SERVICE = "cancelled_by_service", "Cancelled by the service"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+
+
+class AbsenceReason(models.TextChoices):
+    MEDICAL = "medical", "Medical"
+    COURT = "court", "Court or legal"
+    EMPLOYMENT = "employment", "Employment"
+    FAMILY = "family", "Family or childcare"
+    RELIGIOUS = "religious", "Religious"
+    HOLIDAY = "holiday", "Holiday"
+    JUDGEMENT = "judgement", "Professional judgement"
+
+
+class RescheduledBy(models.TextChoices):
+    PARTICIPANT = "participant", "He asked"
+    SERVICE = "service", "The service asked"
+
+
+class Attendance(models.Model):
+    """One man expected at one session, and the outcome once recorded."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="attendances"
+    )
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    absence_reason = models.CharField(max_length=20, choices=AbsenceReason.choices, blank=True)
+    rescheduled_by = models.CharField(max_length=20, choices=RescheduledBy.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "participant"], name="one_attendance_per_man"
+            )
+        ]
+        indexes = [models.Index(fields=["participant", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant} at {self.session}"
+
+
+class Visibility(models.TextChoices):
+    SHARED = "shared", "Shared with the whole team"
+    HEALTH = "health", "Health only (NHS staff)"
+    PROBATION = "probation", "Probation only"
+
+
+class SessionNote(models.Model):
+    """What happened in a session with one man: a summary, the narrative, any risk concern."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notes")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="session_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    summary = models.CharField(max_length=300)
+    narrative = models.TextField(blank=True)
+    pathways = models.JSONField(default=list, blank=True)
+    risk_concern = models.TextField(
+        "risk concern", blank=True, help_text="Anything that may mean his risk is rising"
+    )
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.SHARED
+    )
+    risk_concern_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    # The author may correct a note this long after writing it; after that, only addenda.
+    EDIT_WINDOW_MINUTES = 30
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["participant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def pathway_labels(self) -> list[str]:
+        from participants.models import Pathway
+
+        labels = dict(Pathway.choices)
+        return [labels.get(code, code) for code in self.pathways]
+
+    def editable_by(self, user, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.author_id == user.pk
+            and (now - self.created_at).total_seconds() <= self.EDIT_WINDOW_MINUTES * 60
+        )
+
+
+class NoteAddendum(models.Model):
+    """Something added to a note after its edit window closed."""
+
+    note = models.ForeignKey(SessionNote, on_delete=models.CASCADE, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Addendum to {self.note}"
+
+
+class CompliancePolicy(models.Model):
+    """A service's enforcement thresholds for unacceptable absences."""
+
+    service = models.OneToOneField(
+        Service, on_delete=models.CASCADE, related_name="compliance_policy"
+    )
+    warning_threshold = models.PositiveSmallIntegerField(
+        "unacceptable absences before a warning is considered", default=1
+    )
+    recall_review_threshold = models.PositiveSmallIntegerField(
+        "unacceptable absences before recall is reviewed", default=2
+    )
+    window_months = models.PositiveSmallIntegerField("rolling window in months", default=12)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Compliance policy for {self.service}"
+
+
+class EnforcementDecision(models.Model):
+    """The offender manager's decision after unacceptable absences or failure to comply."""
+
+    class Decision(models.TextChoices):
+        FIRST_WARNING = "first_warning", "First warning letter"
+        SECOND_WARNING = "second_warning", "Second warning letter"
+        COMPLIANCE_LETTER = "compliance_letter", "Licence compliance letter"
+        NO_FURTHER_ACTION = "nfa", "No further action"
+        RECALL_CONSIDERED = "recall_considered", "Recall considered"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="enforcement_decisions"
+    )
+    decision = models.CharField(max_length=30, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    decided_on = models.DateField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    absences_counted = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} ({self.decided_on:%d/%m/%Y})"
+
+
+class RecallDecision(models.Model):
+    """The record behind "recall considered": why, what was tried, and what was decided."""
+
+    class Why(models.TextChoices):
+        RISK = "risk", "Risk has increased"
+        CONTACT = "contact", "Contact has been lost"
+        BOTH = "both", "Both"
+
+    class Alternative(models.TextChoices):
+        WARNING = "warning", "Warning"
+        MORE_CONTACT = "more_contact", "More frequent contact"
+        EXTRA_CONDITIONS = "extra_conditions", "Extra licence conditions"
+        APPROVED_PREMISES = "approved_premises", "Approved premises"
+        REFERRAL = "referral", "Referral elsewhere"
+
+    class Outcome(models.TextChoices):
+        STANDARD = "standard", "Standard recall"
+        FIXED_TERM = "fixed_term", "Fixed-term recall"
+        NO_RECALL = "no_recall", "No recall"
+
+    enforcement = models.OneToOneField(
+        EnforcementDecision, on_delete=models.CASCADE, related_name="recall_decision"
+    )
+    why = models.CharField(max_length=20, choices=Why.choices)
+    alternatives_tried = models.JSONField(default=list, blank=True)
+    senior_manager_rationale = models.TextField()
+    outcome = models.CharField("decision", max_length=20, choices=Outcome.choices)
+    decided_on = models.DateField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.get_outcome_display()

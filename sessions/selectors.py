@@ -1,0 +1,123 @@
+"""Reads: my day, outcomes missing, a participant's sessions, risk concerns for the OM."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
+
+from participants.timeline import may_read
+from resettle.accounts.roles import Role
+
+from .models import Attendance, Session, SessionNote
+
+OUTCOME_MISSING_DAYS = 30
+
+
+def _with_attendances(sessions):
+    attendances = Attendance.objects.select_related("participant").order_by(
+        "participant__family_name", "participant__given_name"
+    )
+    return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
+
+
+def my_day(user, day: datetime.date | None = None) -> list[Session]:
+    day = day or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    return list(
+        _with_attendances(
+            Session.objects.filter(
+                staff=user, starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
+            )
+        ).order_by("starts_at")
+    )
+
+
+def outcomes_missing(user, now=None) -> list[Session]:
+    """Sessions of this member of staff that have ended with someone's outcome not recorded."""
+    now = now or timezone.now()
+    missing = Attendance.objects.filter(session=OuterRef("pk"), outcome="")
+    return list(
+        Session.objects.filter(
+            staff=user,
+            ends_at__lte=now,
+            ends_at__gte=now - datetime.timedelta(days=OUTCOME_MISSING_DAYS),
+        )
+        .filter(Exists(missing))
+        .order_by("-starts_at")[:50]
+    )
+
+
+def participant_sessions(participant, *, limit: int = 100) -> list[Attendance]:
+    return list(
+        participant.attendances.select_related("session", "recorded_by").order_by(
+            "-session__starts_at"
+        )[:limit]
+    )
+
+
+def notes_for(user, participant, sessions_ids=None):
+    """His notes with restricted ones marked: others see that they exist, not what they say."""
+    notes = participant.session_notes.select_related("author", "session").prefetch_related(
+        "addenda__author"
+    )
+    if sessions_ids is not None:
+        notes = notes.filter(session_id__in=sessions_ids)
+    shown = []
+    readable = {}
+    for note in notes.order_by("-created_at"):
+        if note.visibility not in readable:
+            readable[note.visibility] = may_read(user, participant, note.visibility)
+        note.restricted = not readable[note.visibility]
+        shown.append(note)
+    return shown
+
+
+def session_notes(user, session: Session) -> list[SessionNote]:
+    notes = list(
+        session.notes.select_related("author", "participant").prefetch_related("addenda__author")
+    )
+    cache = {}
+    for note in notes:
+        key = note.visibility
+        if key not in cache:
+            cache[key] = may_read(user, note.participant, key)
+        note.restricted = not cache[key]
+    return notes
+
+
+def risk_concerns_for(user) -> list[SessionNote]:
+    """Unseen risk concerns about men this offender manager is allocated to."""
+    return list(
+        SessionNote.objects.filter(
+            risk_concern__gt="",
+            risk_concern_seen_at__isnull=True,
+            participant__allocations__staff=user,
+            participant__allocations__role=Role.OFFENDER_MANAGER,
+            participant__allocations__ended_on__isnull=True,
+        )
+        .select_related("participant", "author", "session")
+        .order_by("-created_at")
+        .distinct()[:20]
+    )
+
+
+def enforcement_prompts_for(user) -> list:
+    """Men allocated to this offender manager whose absences call for a decision."""
+    from participants.models import Participant, Stage
+
+    from .compliance import enforcement_prompt
+
+    people = Participant.objects.filter(
+        allocations__staff=user,
+        allocations__role=Role.OFFENDER_MANAGER,
+        allocations__ended_on__isnull=True,
+        stage__in=[Stage.COMMUNITY, Stage.MOVE_ON],
+        attendances__outcome="unacceptable_absence",
+    ).distinct()
+    prompts = []
+    for person in people:
+        prompt = enforcement_prompt(person)
+        if prompt is not None:
+            prompts.append((person, prompt))
+    return prompts

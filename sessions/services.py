@@ -1,0 +1,429 @@
+"""Appointments, attendance outcomes, notes and enforcement decisions.
+
+Atomic, actor explicit, timeline written in the same transaction. A recall decided here
+moves the participant's stage through the participants services.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from participants import services as participant_services
+from participants.models import Participant, Stage, StageChange
+from participants.timeline import record_event
+from resettle.accounts.models import Service, User
+from resettle.audit import records_actor
+
+from .models import (
+    Attendance,
+    EnforcementDecision,
+    NoteAddendum,
+    Outcome,
+    RecallDecision,
+    RescheduledBy,
+    Session,
+    SessionNote,
+    SessionSeries,
+)
+
+MAX_SERIES_WEEKS = 26
+ACTIVE_STAGES = (Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON)
+
+
+def _check_people(service: Service, participants, staff) -> None:
+    strangers = [p for p in participants if p.service_id != service.pk]
+    if strangers:
+        raise ValidationError(
+            {"participants": f"{strangers[0].full_name} is not a participant of {service}"}
+        )
+    outsiders = [s for s in staff if not s.memberships.filter(service=service).exists()]
+    if outsiders:
+        raise ValidationError({"staff": f"{outsiders[0]} does not work in {service}"})
+
+
+@records_actor
+@transaction.atomic
+def create_session(
+    *,
+    service: Service,
+    actor: User,
+    session_type: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    location_kind: str,
+    location_detail: str = "",
+    enforceable: bool = True,
+    title: str = "",
+    staff=(),
+    participants=(),
+    series: SessionSeries | None = None,
+) -> Session:
+    if ends_at <= starts_at:
+        raise ValidationError({"end_time": "The session must end after it starts"})
+    if not participants:
+        raise ValidationError({"participants": "Choose at least one participant"})
+    _check_people(service, participants, staff)
+    session = Session.objects.create(
+        service=service,
+        series=series,
+        session_type=session_type,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location_kind=location_kind,
+        location_detail=location_detail,
+        enforceable=enforceable,
+        created_by=actor,
+    )
+    session.staff.set(list(staff) or [actor])
+    Attendance.objects.bulk_create(
+        [Attendance(session=session, participant=participant) for participant in participants]
+    )
+    return session
+
+
+@records_actor
+@transaction.atomic
+def create_series(
+    *,
+    service: Service,
+    actor: User,
+    weekdays: list[int],
+    first_day: datetime.date,
+    last_day: datetime.date,
+    start_time: datetime.time,
+    end_time: datetime.time,
+    **session_fields,
+) -> SessionSeries:
+    """A weekly timetable: one session on each chosen weekday between two dates."""
+    if not weekdays:
+        raise ValidationError({"weekdays": "Choose the days of the week"})
+    if len(weekdays) > 4:
+        raise ValidationError(
+            {"weekdays": "Attendance is up to 4 days a week: choose 4 days or fewer"}
+        )
+    if last_day < first_day:
+        raise ValidationError({"last_day": "The last date must be on or after the first date"})
+    if (last_day - first_day).days > MAX_SERIES_WEEKS * 7:
+        raise ValidationError({"last_day": f"A series can run for up to {MAX_SERIES_WEEKS} weeks"})
+    if end_time <= start_time:
+        raise ValidationError({"end_time": "The session must end after it starts"})
+    series = SessionSeries.objects.create(
+        service=service,
+        title=session_fields.get("title") or "Weekly session",
+        weekdays=sorted(weekdays),
+        created_by=actor,
+    )
+    day = first_day
+    made = 0
+    while day <= last_day:
+        if day.weekday() in weekdays:
+            create_session(
+                service=service,
+                actor=actor,
+                starts_at=timezone.make_aware(datetime.datetime.combine(day, start_time)),
+                ends_at=timezone.make_aware(datetime.datetime.combine(day, end_time)),
+                series=series,
+                **session_fields,
+            )
+            made += 1
+        day += datetime.timedelta(days=1)
+    if not made:
+        raise ValidationError({"weekdays": "None of the chosen days fall between those dates"})
+    return series
+
+
+@records_actor
+@transaction.atomic
+def change_session(
+    *,
+    session: Session,
+    actor: User,
+    starts_at,
+    ends_at,
+    location_kind,
+    location_detail,
+    enforceable,
+) -> Session:
+    """Change one session only (one of a series stays one of it; the others are untouched)."""
+    if ends_at <= starts_at:
+        raise ValidationError({"end_time": "The session must end after it starts"})
+    if session.attendances.exclude(outcome="").exists() and starts_at > timezone.now():
+        raise ValidationError(
+            "Outcomes are recorded for this session: it cannot move into the future"
+        )
+    session.starts_at, session.ends_at = starts_at, ends_at
+    session.location_kind, session.location_detail = location_kind, location_detail
+    session.enforceable = enforceable
+    session.save()
+    return session
+
+
+def _check_outcome(
+    session: Session, outcome: str, absence_reason: str, rescheduled_by: str
+) -> None:
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose an outcome"})
+    if session.starts_at > timezone.now():
+        raise ValidationError(
+            "This session has not started yet: an outcome can only be recorded once it has",
+            code="future",
+        )
+    if outcome == Outcome.ACCEPTABLE_ABSENCE and not absence_reason:
+        raise ValidationError({"absence_reason": "Give the reason the absence is acceptable"})
+    if outcome == Outcome.RESCHEDULED and rescheduled_by not in RescheduledBy.values:
+        raise ValidationError({"rescheduled_by": "Say who asked for the session to be moved"})
+
+
+def _record(
+    attendance: Attendance, *, outcome, absence_reason, rescheduled_by, actor
+) -> Attendance:
+    locked = (
+        Attendance.objects.select_for_update()
+        .select_related("session", "participant")
+        .get(pk=attendance.pk)
+    )
+    _check_outcome(locked.session, outcome, absence_reason, rescheduled_by)
+    if locked.outcome:
+        raise ValidationError(
+            f"An outcome is already recorded for {locked.participant.full_name}: "
+            f"{locked.get_outcome_display().lower()}",
+            code="duplicate",
+        )
+    locked.outcome = outcome
+    locked.absence_reason = absence_reason if outcome == Outcome.ACCEPTABLE_ABSENCE else ""
+    locked.rescheduled_by = rescheduled_by if outcome == Outcome.RESCHEDULED else ""
+    locked.recorded_by = actor
+    locked.recorded_at = timezone.now()
+    locked.save()
+    record_event(
+        participant=locked.participant,
+        category="session",
+        title=f"{locked.session.display_title}: {locked.get_outcome_display().lower()}",
+        detail=locked.get_absence_reason_display() if locked.absence_reason else "",
+        actor=actor,
+        occurred_at=locked.session.starts_at,
+        link=reverse("keywork:session_detail", args=[locked.session_id]),
+    )
+    return locked
+
+
+@records_actor
+@transaction.atomic
+def record_outcome(
+    *,
+    attendance: Attendance,
+    outcome: str,
+    actor: User,
+    absence_reason: str = "",
+    rescheduled_by: str = "",
+) -> Attendance:
+    return _record(
+        attendance,
+        outcome=outcome,
+        absence_reason=absence_reason,
+        rescheduled_by=rescheduled_by,
+        actor=actor,
+    )
+
+
+@records_actor
+@transaction.atomic
+def record_register(
+    *, session: Session, actor: User, outcomes: dict[int, tuple[str, str, str]]
+) -> int:
+    """A group register: every man's outcome in one go, or none at all."""
+    expected = {a.pk: a for a in session.attendances.all()}
+    unknown = set(outcomes) - set(expected)
+    if unknown:
+        raise ValidationError(
+            "The register lists someone not expected at this session", code="unknown"
+        )
+    recorded = 0
+    for attendance_id, (outcome, reason, rescheduled_by) in outcomes.items():
+        if not outcome:
+            continue
+        _record(
+            expected[attendance_id],
+            outcome=outcome,
+            absence_reason=reason,
+            rescheduled_by=rescheduled_by,
+            actor=actor,
+        )
+        recorded += 1
+    return recorded
+
+
+@records_actor
+@transaction.atomic
+def add_participant_to_session(
+    *, session: Session, participant: Participant, actor: User
+) -> Attendance:
+    _check_people(session.service, [participant], [])
+    try:
+        with transaction.atomic():
+            return Attendance.objects.create(session=session, participant=participant)
+    except IntegrityError as error:
+        raise ValidationError(f"{participant.full_name} is already on this session") from error
+
+
+# --- Notes --------------------------------------------------------------------------------
+
+
+def _note_event(note: SessionNote, actor, title: str) -> None:
+    record_event(
+        participant=note.participant,
+        category="note",
+        title=title,
+        detail=note.summary,
+        visibility=note.visibility,
+        actor=actor,
+        occurred_at=note.session.starts_at,
+        link=reverse("keywork:session_detail", args=[note.session_id]),
+    )
+
+
+@records_actor
+@transaction.atomic
+def add_note(
+    *, session: Session, participant: Participant, actor: User, note: SessionNote
+) -> SessionNote:
+    if not session.attendances.filter(participant=participant).exists():
+        raise ValidationError("He is not on this session", code="not_on_session")
+    note.session = session
+    note.participant = participant
+    note.author = actor
+    note.save()
+    _note_event(note, actor, f"Note: {session.display_title}")
+    if note.risk_concern:
+        _note_event(note, actor, "Risk concern raised")
+    return note
+
+
+@records_actor
+@transaction.atomic
+def edit_note(*, note: SessionNote, actor: User, changes: dict) -> SessionNote:
+    locked = SessionNote.objects.select_for_update().get(pk=note.pk)
+    if not locked.editable_by(actor):
+        raise ValidationError(
+            f"Notes can be changed by their author for {SessionNote.EDIT_WINDOW_MINUTES} minutes. "
+            "Add an addendum instead",
+            code="locked",
+        )
+    raised_concern = bool(changes.get("risk_concern")) and not locked.risk_concern
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.save()
+    if raised_concern:
+        _note_event(locked, actor, "Risk concern raised")
+    return locked
+
+
+@records_actor
+@transaction.atomic
+def add_addendum(*, note: SessionNote, actor: User, text: str) -> NoteAddendum:
+    if not text.strip():
+        raise ValidationError({"text": "Write the addendum"})
+    return NoteAddendum.objects.create(note=note, author=actor, text=text.strip())
+
+
+@records_actor
+@transaction.atomic
+def mark_risk_concern_seen(*, note: SessionNote, actor: User) -> SessionNote:
+    note.risk_concern_seen_at = timezone.now()
+    note.save()
+    return note
+
+
+# --- Enforcement --------------------------------------------------------------------------
+
+
+@records_actor
+@transaction.atomic
+def record_enforcement(
+    *,
+    participant: Participant,
+    actor: User,
+    decision: str,
+    decided_on: datetime.date,
+    reason: str = "",
+) -> EnforcementDecision:
+    from .compliance import policy_for, unacceptable_absences_in_window
+
+    if decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": "The decision date must be today or in the past"})
+    if decision == EnforcementDecision.Decision.NO_FURTHER_ACTION and not reason.strip():
+        raise ValidationError({"reason": "Give the reason for no further action"})
+    policy = policy_for(participant)
+    counted = len(unacceptable_absences_in_window(participant, decided_on, policy.window_months))
+    enforcement = EnforcementDecision.objects.create(
+        participant=participant,
+        decision=decision,
+        reason=reason.strip(),
+        decided_on=decided_on,
+        decided_by=actor,
+        absences_counted=counted,
+    )
+    record_event(
+        participant=participant,
+        category="enforcement",
+        title=f"Enforcement: {enforcement.get_decision_display().lower()}",
+        detail=enforcement.reason,
+        actor=actor,
+        link=reverse("keywork:participant_sessions", args=[participant.pk]),
+    )
+    return enforcement
+
+
+@records_actor
+@transaction.atomic
+def record_recall_decision(
+    *,
+    enforcement: EnforcementDecision,
+    actor: User,
+    why: str,
+    alternatives_tried: list[str],
+    senior_manager_rationale: str,
+    outcome: str,
+    decided_on: datetime.date,
+) -> RecallDecision:
+    if enforcement.decision != EnforcementDecision.Decision.RECALL_CONSIDERED:
+        raise ValidationError(
+            "A recall decision follows a decision to consider recall", code="not_recall"
+        )
+    if hasattr(enforcement, "recall_decision"):
+        raise ValidationError("The recall decision is already recorded", code="duplicate")
+    if decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": "The decision date must be today or in the past"})
+    if not senior_manager_rationale.strip():
+        raise ValidationError({"senior_manager_rationale": "Give the senior manager's rationale"})
+    decision = RecallDecision.objects.create(
+        enforcement=enforcement,
+        why=why,
+        alternatives_tried=alternatives_tried,
+        senior_manager_rationale=senior_manager_rationale.strip(),
+        outcome=outcome,
+        decided_on=decided_on,
+        decided_by=actor,
+    )
+    if outcome in (RecallDecision.Outcome.STANDARD, RecallDecision.Outcome.FIXED_TERM):
+        participant_services.change_stage(
+            participant=enforcement.participant,
+            actor=actor,
+            kind=StageChange.Kind.RECALLED,
+            effective_on=decided_on,
+            recall_type=outcome,
+            reason=senior_manager_rationale.strip(),
+        )
+    else:
+        record_event(
+            participant=enforcement.participant,
+            category="enforcement",
+            title="Recall considered: no recall",
+            detail=decision.senior_manager_rationale,
+            actor=actor,
+        )
+    return decision

@@ -1,0 +1,375 @@
+"""My day, sessions and registers, notes, and a participant's attendance and enforcement."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from participants.models import Participant, Stage
+from participants.record import record_context
+from resettle import access
+from resettle.accounts.models import Service, User
+from resettle.accounts.roles import CASE_ROLES
+from resettle.core.forms import apply_service_errors
+
+from . import compliance, selectors, services
+from .forms import (
+    AddendumForm,
+    EnforcementForm,
+    NoteForm,
+    OutcomeForm,
+    RecallDecisionForm,
+    RegisterForm,
+    SessionForm,
+)
+from .models import Attendance, EnforcementDecision, Outcome, SessionNote
+
+case_roles = access.role_required(*CASE_ROLES)
+ONE_CLICK = (Outcome.ATTENDED, Outcome.LATE, Outcome.UNACCEPTABLE_ABSENCE)
+
+
+@case_roles
+def my_day(request):
+    context = {
+        "sessions": selectors.my_day(request.user),
+        "missing": selectors.outcomes_missing(request.user),
+        "one_click": [(o.value, o.label) for o in Outcome if o in ONE_CLICK],
+        "now": timezone.now(),
+    }
+    return render(request, "sessions/my_day.html", context)
+
+
+def _service_for(request) -> Service:
+    ids = sorted(access.service_ids_for(request.user, CASE_ROLES))
+    chosen = request.GET.get("service") or request.POST.get("service")
+    if chosen and chosen.isdigit() and int(chosen) in ids:
+        return Service.objects.get(pk=int(chosen))
+    return Service.objects.get(pk=ids[0])
+
+
+@case_roles
+def session_add(request):
+    service = _service_for(request)
+    participants = Participant.objects.filter(
+        service=service, stage__in=[Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON]
+    ).order_by("family_name", "given_name")
+    staff = User.objects.filter(
+        is_active=True, memberships__service=service, memberships__role__in=CASE_ROLES
+    ).order_by("full_name")
+    initial = {"date": timezone.localdate(), "location_kind": "centre", "enforceable": True}
+    if request.GET.get("participant"):
+        initial["participants"] = [request.GET["participant"]]
+    form = SessionForm(
+        request.POST or None, participants=participants, staff=staff, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {
+            "service": service,
+            "actor": request.user,
+            "session_type": data["session_type"],
+            "title": data["title"],
+            "location_kind": data["location_kind"],
+            "location_detail": data["location_detail"],
+            "enforceable": data["enforceable"],
+            "staff": list(data["staff"]) or [request.user],
+            "participants": list(data["participants"]),
+        }
+        try:
+            if data["repeat"]:
+                series = services.create_series(
+                    weekdays=data["weekdays"],
+                    first_day=data["date"],
+                    last_day=data["last_day"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                    **fields,
+                )
+                messages.success(request, f"{series.sessions.count()} sessions created")
+                return redirect("keywork:my_day")
+            session = services.create_session(
+                starts_at=timezone.make_aware(
+                    datetime.datetime.combine(data["date"], data["start_time"])
+                ),
+                ends_at=timezone.make_aware(
+                    datetime.datetime.combine(data["date"], data["end_time"])
+                ),
+                **fields,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Session created")
+            return redirect("keywork:session_detail", pk=session.pk)
+    return render(request, "sessions/session_form.html", {"form": form, "service": service})
+
+
+@case_roles
+def session_detail(request, pk):
+    session = access.get_session_for(request.user, pk)
+    attendances = list(
+        session.attendances.select_related("participant", "recorded_by").order_by(
+            "participant__family_name", "participant__given_name"
+        )
+    )
+    register = RegisterForm(attendances=attendances)
+    context = {
+        "session": session,
+        "attendances": attendances,
+        "register": register,
+        "rows": register.bound_rows(),
+        "staff": list(session.staff.all()),
+        "notes": selectors.session_notes(request.user, session),
+        "started": session.has_started(),
+        "all_recorded": all(a.outcome for a in attendances),
+    }
+    return render(request, "sessions/session_detail.html", context)
+
+
+@require_POST
+@case_roles
+def register(request, pk):
+    session = access.get_session_for(request.user, pk)
+    attendances = list(session.attendances.select_related("participant"))
+    form = RegisterForm(request.POST, attendances=attendances)
+    if form.is_valid():
+        try:
+            count = services.record_register(
+                session=session, actor=request.user, outcomes=form.outcomes()
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{count} outcome{'s' if count != 1 else ''} recorded")
+            return redirect("keywork:session_detail", pk=session.pk)
+    context = {
+        "session": session,
+        "attendances": attendances,
+        "register": form,
+        "rows": form.bound_rows(),
+        "staff": list(session.staff.all()),
+        "notes": selectors.session_notes(request.user, session),
+        "started": session.has_started(),
+    }
+    return render(request, "sessions/session_detail.html", context, status=200)
+
+
+@require_POST
+@case_roles
+def record_outcome(request, pk, attendance_id):
+    session = access.get_session_for(request.user, pk)
+    attendance = get_object_or_404(Attendance, pk=attendance_id, session=session)
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an outcome")
+    else:
+        try:
+            services.record_outcome(
+                attendance=attendance,
+                outcome=form.cleaned_data["outcome"],
+                absence_reason=form.cleaned_data["absence_reason"],
+                rescheduled_by=form.cleaned_data["rescheduled_by"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                f"{attendance.participant.full_name}: {Outcome(form.cleaned_data['outcome']).label.lower()}",
+            )
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("keywork:my_day")
+
+
+@case_roles
+def note_add(request, pk, participant_id):
+    session = access.get_session_for(request.user, pk)
+    attendance = get_object_or_404(
+        Attendance.objects.select_related("participant"),
+        session=session,
+        participant_id=participant_id,
+    )
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_note(
+                session=session,
+                participant=attendance.participant,
+                actor=request.user,
+                note=form.save(commit=False),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Note saved")
+            return redirect("keywork:session_detail", pk=session.pk)
+    return render(
+        request,
+        "sessions/note_form.html",
+        {
+            "form": form,
+            "session": session,
+            "participant": attendance.participant,
+            "heading": "Write a note",
+        },
+    )
+
+
+def _note_for(request, note_id) -> SessionNote:
+    note = get_object_or_404(
+        SessionNote.objects.select_related("session", "participant"), pk=note_id
+    )
+    # The note's session must be visible; its content only to the right agency.
+    access.get_session_for(request.user, note.session_id)
+    from participants.timeline import may_read
+
+    if not may_read(request.user, note.participant, note.visibility):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("This note is restricted to another agency.")
+    return note
+
+
+@case_roles
+def note_edit(request, note_id):
+    note = _note_for(request, note_id)
+    if not note.editable_by(request.user):
+        messages.error(request, "This note can no longer be changed: add an addendum instead")
+        return redirect("keywork:note_addendum", note_id=note.pk)
+    form = NoteForm(request.POST or None, instance=note)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_note(
+                note=note,
+                actor=request.user,
+                changes={f: form.cleaned_data[f] for f in NoteForm.Meta.fields},
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Note saved")
+            return redirect("keywork:session_detail", pk=note.session_id)
+    note.refresh_from_db()
+    return render(
+        request,
+        "sessions/note_form.html",
+        {
+            "form": form,
+            "session": note.session,
+            "participant": note.participant,
+            "heading": "Change the note",
+        },
+    )
+
+
+@case_roles
+def note_addendum(request, note_id):
+    note = _note_for(request, note_id)
+    form = AddendumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.add_addendum(note=note, actor=request.user, text=form.cleaned_data["text"])
+        messages.success(request, "Addendum added")
+        return redirect("keywork:session_detail", pk=note.session_id)
+    return render(request, "sessions/addendum_form.html", {"form": form, "note": note})
+
+
+@require_POST
+@case_roles
+def risk_concern_seen(request, note_id):
+    note = _note_for(request, note_id)
+    services.mark_risk_concern_seen(note=note, actor=request.user)
+    messages.success(request, "Risk concern marked as seen")
+    return redirect("core:home")
+
+
+@case_roles
+def participant_sessions(request, pk):
+    participant = access.get_participant_for(request.user, pk)
+    today = timezone.localdate()
+    start = today - datetime.timedelta(weeks=11)
+    policy = compliance.policy_for(participant)
+    attendances = selectors.participant_sessions(participant)
+    context = record_context(request, participant, tab="sessions")
+    context.update(
+        {
+            "attendances": attendances,
+            "notes": selectors.notes_for(
+                request.user, participant, [a.session_id for a in attendances]
+            ),
+            "weeks": compliance.weekly_attendance(participant, start, today),
+            "rate_12_weeks": compliance.compliance_rate(participant, start, today),
+            "absences": compliance.unacceptable_absences_in_window(
+                participant, today, policy.window_months
+            ),
+            "policy": policy,
+            "prompt": compliance.enforcement_prompt(participant, today),
+            "decisions": list(
+                participant.enforcement_decisions.select_related(
+                    "decided_by", "recall_decision"
+                ).all()[:20]
+            ),
+            "may_enforce": access.can_recall(request.user, participant),
+            "today_now": timezone.now(),
+        }
+    )
+    return render(request, "sessions/participant_sessions.html", context)
+
+
+@case_roles
+def enforcement_add(request, pk):
+    participant = access.get_participant_for(request.user, pk, action="enforce")
+    form = EnforcementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = services.record_enforcement(
+                participant=participant, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if decision.decision == EnforcementDecision.Decision.RECALL_CONSIDERED:
+                messages.success(request, "Recall considered: now record the recall decision")
+                return redirect("keywork:recall_add", pk=participant.pk, decision_id=decision.pk)
+            messages.success(request, f"{decision.get_decision_display()} recorded")
+            return redirect("keywork:participant_sessions", pk=participant.pk)
+    context = record_context(request, participant, tab="sessions")
+    context.update(
+        {
+            "form": form,
+            "heading": "Record an enforcement decision",
+            "prompt": compliance.enforcement_prompt(participant),
+        }
+    )
+    return render(request, "sessions/decision_form.html", context)
+
+
+@case_roles
+def recall_add(request, pk, decision_id):
+    participant = access.get_participant_for(request.user, pk, action="enforce")
+    enforcement = participant.enforcement_decisions.filter(pk=decision_id).first()
+    if enforcement is None:
+        raise Http404("No such decision")
+    form = RecallDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = services.record_recall_decision(
+                enforcement=enforcement, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"Recall decision recorded: {decision.get_outcome_display().lower()}"
+            )
+            return redirect("keywork:participant_sessions", pk=participant.pk)
+    context = record_context(request, participant, tab="sessions")
+    context.update({"form": form, "heading": "Recall decision", "prompt": None})
+    return render(request, "sessions/decision_form.html", context)
