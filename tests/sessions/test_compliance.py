@@ -1,0 +1,355 @@
+"""The licence-compliance rules: what counts, the rolling window, the prompt."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from participants import services as participant_services
+from participants.models import Stage, StageChange
+from sessions import compliance, services
+from sessions.models import Attendance, CompliancePolicy, EnforcementDecision, Outcome, Session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jamal(participant, personas):
+    participant_services.change_stage(
+        participant=participant, actor=personas["offender_manager"],
+        kind=StageChange.Kind.RELEASED, effective_on=timezone.localdate() - datetime.timedelta(days=150),
+    )  # fmt: skip
+    participant.refresh_from_db()
+    return participant
+
+
+def session_on(service, keyworker, participant, day, *, enforceable=True, hour=10):
+    starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
+    return services.create_session(
+        service=service, actor=keyworker, session_type="group", starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1), location_kind="centre",
+        enforceable=enforceable, participants=[participant],
+    )  # fmt: skip
+
+
+def outcome(service, keyworker, participant, day, value, *, enforceable=True, reason=""):
+    session = session_on(service, keyworker, participant, day, enforceable=enforceable)
+    return services.record_outcome(
+        attendance=session.attendances.get(), outcome=value, actor=keyworker,
+        absence_reason=reason, rescheduled_by="service" if value == Outcome.RESCHEDULED else "",
+    )  # fmt: skip
+
+
+def days_ago(n):
+    return timezone.localdate() - datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def record(service, personas, jamal):
+    def make(days, value, **kwargs):
+        return outcome(service, personas["keyworker"], jamal, days_ago(days), value, **kwargs)
+
+    return make
+
+
+def test_compliant_and_non_compliant_outcomes_and_those_left_out(record, jamal):
+    record(10, Outcome.ATTENDED)
+    record(9, Outcome.LATE)
+    record(8, Outcome.ACCEPTABLE_ABSENCE, reason="medical")
+    record(7, Outcome.FAILED_TO_COMPLY)
+    record(6, Outcome.SENT_HOME_BEHAVIOUR)
+    record(5, Outcome.UNACCEPTABLE_ABSENCE)
+    record(4, Outcome.CANCELLED_BY_SERVICE)
+    record(3, Outcome.RESCHEDULED)
+    record(2, Outcome.SENT_HOME_SERVICE)
+    rate = compliance.compliance_rate(jamal, days_ago(30), days_ago(0))
+    assert (rate.compliant, rate.counted) == (3, 6)
+    assert rate.percent == 50
+
+
+def test_non_enforceable_sessions_are_excluded(record, jamal):
+    record(5, Outcome.ATTENDED)
+    record(4, Outcome.UNACCEPTABLE_ABSENCE, enforceable=False)
+    rate = compliance.compliance_rate(jamal, days_ago(30), days_ago(0))
+    assert (rate.compliant, rate.counted) == (1, 1)
+    assert compliance.unacceptable_absences_in_window(jamal, days_ago(0), 12) == []
+
+
+def test_no_sessions_means_no_rate(jamal):
+    assert compliance.compliance_rate(jamal, days_ago(30), days_ago(0)).percent is None
+
+
+def test_rate_period_edges_are_inclusive_by_day(record, jamal):
+    record(10, Outcome.ATTENDED)
+    record(5, Outcome.UNACCEPTABLE_ABSENCE)
+    assert compliance.compliance_rate(jamal, days_ago(10), days_ago(10)).counted == 1
+    assert compliance.compliance_rate(jamal, days_ago(9), days_ago(6)).counted == 0
+    assert compliance.compliance_rate(jamal, days_ago(5), days_ago(5)).compliant == 0
+
+
+def test_rolling_window_edges(record, jamal):
+    today = days_ago(0)
+    twelve_months_ago = compliance._months_before(today, 12)
+    inside = (today - twelve_months_ago).days - 1  # the day after, counted
+    record(inside, Outcome.UNACCEPTABLE_ABSENCE)
+    record(inside + 1, Outcome.UNACCEPTABLE_ABSENCE)  # exactly 12 months ago: outside
+    absences = compliance.unacceptable_absences_in_window(jamal, today, 12)
+    assert len(absences) == 1
+
+
+def test_recall_and_re_release_do_not_reset_the_count(record, jamal, personas):
+    record(60, Outcome.UNACCEPTABLE_ABSENCE)
+    om = personas["offender_manager"]
+    participant_services.change_stage(
+        participant=jamal, actor=om, kind=StageChange.Kind.RECALLED, effective_on=days_ago(50),
+        recall_type="fixed_term", reason="Curfew",
+    )  # fmt: skip
+    participant_services.change_stage(
+        participant=jamal, actor=om, kind=StageChange.Kind.RE_RELEASED, effective_on=days_ago(22)
+    )
+    record(10, Outcome.UNACCEPTABLE_ABSENCE)
+    jamal.refresh_from_db()
+    assert jamal.stage == Stage.COMMUNITY
+    assert len(compliance.unacceptable_absences_in_window(jamal, days_ago(0), 12)) == 2
+
+
+def test_prompt_levels_follow_the_service_policy(record, jamal, service):
+    assert compliance.enforcement_prompt(jamal) is None
+    record(20, Outcome.UNACCEPTABLE_ABSENCE)
+    prompt = compliance.enforcement_prompt(jamal)
+    assert (prompt.level, prompt.absences) == ("warning", 1)
+    record(10, Outcome.UNACCEPTABLE_ABSENCE)
+    prompt = compliance.enforcement_prompt(jamal)
+    assert (prompt.level, prompt.absences) == ("recall_review", 2)
+    assert "review for recall" in prompt.message
+    CompliancePolicy.objects.update_or_create(
+        service=service, defaults={"warning_threshold": 3, "recall_review_threshold": 4}
+    )
+    assert compliance.enforcement_prompt(jamal) is None
+
+
+def test_a_decision_after_the_latest_absence_clears_the_prompt(record, jamal, personas):
+    record(10, Outcome.UNACCEPTABLE_ABSENCE)
+    services.record_enforcement(
+        participant=jamal, actor=personas["offender_manager"],
+        decision=EnforcementDecision.Decision.FIRST_WARNING, decided_on=days_ago(5),
+    )  # fmt: skip
+    assert compliance.enforcement_prompt(jamal) is None
+    record(2, Outcome.UNACCEPTABLE_ABSENCE)  # a new absence after the decision prompts again
+    assert compliance.enforcement_prompt(jamal).absences == 2
+
+
+def test_no_further_action_needs_a_reason(jamal, personas):
+    with pytest.raises(ValidationError, match="reason"):
+        services.record_enforcement(
+            participant=jamal, actor=personas["offender_manager"], decision="nfa",
+            decided_on=days_ago(0),
+        )  # fmt: skip
+
+
+def test_recall_decided_here_moves_the_stage(jamal, personas):
+    om = personas["offender_manager"]
+    enforcement = services.record_enforcement(
+        participant=jamal, actor=om, decision="recall_considered", decided_on=days_ago(0),
+        reason="Contact lost",
+    )  # fmt: skip
+    services.record_recall_decision(
+        enforcement=enforcement, actor=om, why="contact", alternatives_tried=["warning"],
+        senior_manager_rationale="Whereabouts unknown for 5 days", outcome="standard",
+        decided_on=days_ago(0),
+    )  # fmt: skip
+    jamal.refresh_from_db()
+    assert jamal.stage == Stage.IN_REACH
+    change = jamal.stage_changes.order_by("-recorded_at").first()
+    assert (change.kind, change.recall_type) == ("recalled", "standard")
+
+
+def test_no_recall_decision_leaves_the_stage(jamal, personas):
+    om = personas["offender_manager"]
+    enforcement = services.record_enforcement(
+        participant=jamal, actor=om, decision="recall_considered", decided_on=days_ago(0)
+    )
+    services.record_recall_decision(
+        enforcement=enforcement, actor=om, why="risk", alternatives_tried=[],
+        senior_manager_rationale="Manageable in the community with more contact",
+        outcome="no_recall", decided_on=days_ago(0),
+    )  # fmt: skip
+    jamal.refresh_from_db()
+    assert jamal.stage == Stage.COMMUNITY
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.record_recall_decision(
+            enforcement=enforcement, actor=om, why="risk", alternatives_tried=[],
+            senior_manager_rationale="x", outcome="no_recall", decided_on=days_ago(0),
+        )  # fmt: skip
+
+
+def test_weekly_grid_counts_attended_days_against_expected(record, jamal):
+    monday = days_ago(0) - datetime.timedelta(days=days_ago(0).weekday() + 7)
+    start = (days_ago(0) - monday).days
+    record(start, Outcome.ATTENDED)
+    record(start - 1, Outcome.LATE)
+    record(start - 2, Outcome.UNACCEPTABLE_ABSENCE)
+    weeks = compliance.weekly_attendance(jamal, monday, monday + datetime.timedelta(days=6))
+    assert weeks[0].starts == monday
+    assert (weeks[0].attended_days, weeks[0].expected, len(weeks[0].absences)) == (2, 4, 1)
+
+
+def test_expected_days_come_from_the_approved_plan(jamal, personas):
+    from riskplans import services as plan_services
+
+    assert compliance.expected_days_per_week(jamal) == 4
+    plan = plan_services.start_plan(participant=jamal, actor=personas["keyworker"])
+    plan_services.save_plan(
+        plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version, submit=True,
+        changes={"actions": [{"pillar": "supervision", "action": "a", "owner": "b", "due": "c"}],
+                 "contingency_plan": "x", "expected_days_per_week": 2},
+    )  # fmt: skip
+    plan_services.approve_plan(plan=plan, actor=personas["offender_manager"])
+    assert compliance.expected_days_per_week(jamal) == 2
+
+
+# --- Bad input ------------------------------------------------------------------------------
+
+
+def test_session_ending_before_it_starts_is_refused(service, personas, jamal):
+    starts = timezone.now()
+    with pytest.raises(ValidationError, match="must end after it starts"):
+        services.create_session(
+            service=service, actor=personas["keyworker"], session_type="keywork",
+            starts_at=starts, ends_at=starts - datetime.timedelta(minutes=30),
+            location_kind="centre", participants=[jamal],
+        )  # fmt: skip
+    assert not Session.objects.exists()
+
+
+def test_outcome_for_a_future_session_is_refused(service, personas, jamal):
+    session = session_on(service, personas["keyworker"], jamal, days_ago(-2))
+    with pytest.raises(ValidationError, match="has not started yet"):
+        services.record_outcome(
+            attendance=session.attendances.get(), outcome="attended", actor=personas["keyworker"]
+        )
+    assert session.attendances.get().outcome == ""
+
+
+def test_participant_of_another_service_cannot_be_in_a_register(
+    service, personas, jamal, other_service
+):
+    from tests.factories import ParticipantFactory
+
+    stranger = ParticipantFactory(service=other_service)
+    starts = timezone.now() - datetime.timedelta(hours=1)
+    with pytest.raises(ValidationError, match="is not a participant of"):
+        services.create_session(
+            service=service, actor=personas["keyworker"], session_type="group", starts_at=starts,
+            ends_at=starts + datetime.timedelta(hours=1), location_kind="centre",
+            participants=[jamal, stranger],
+        )  # fmt: skip
+    assert not Session.objects.exists()
+
+
+def test_a_duplicate_outcome_is_refused(record, personas):
+    attendance = record(3, Outcome.ATTENDED)
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.record_outcome(
+            attendance=attendance, outcome=Outcome.UNACCEPTABLE_ABSENCE, actor=personas["colleague"]
+        )
+    attendance.refresh_from_db()
+    assert attendance.outcome == Outcome.ATTENDED
+
+
+def test_register_is_all_or_nothing(service, personas, jamal):
+    from tests.factories import ParticipantFactory
+
+    other = ParticipantFactory(service=service, stage="community")
+    starts = timezone.now() - datetime.timedelta(hours=2)
+    session = services.create_session(
+        service=service, actor=personas["keyworker"], session_type="group", starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1), location_kind="centre", participants=[jamal, other],
+    )  # fmt: skip
+    first, second = session.attendances.order_by("pk")
+    with pytest.raises(ValidationError, match="Give the reason"):
+        services.record_register(
+            session=session, actor=personas["keyworker"],
+            outcomes={first.pk: ("attended", "", ""), second.pk: ("acceptable_absence", "", "")},
+        )  # fmt: skip
+    assert set(Attendance.objects.filter(session=session).values_list("outcome", flat=True)) == {""}
+    with pytest.raises(ValidationError, match="not expected"):
+        services.record_register(
+            session=session, actor=personas["keyworker"], outcomes={999999: ("attended", "", "")}
+        )
+
+
+def test_a_series_makes_one_session_per_chosen_weekday(service, personas, jamal):
+    monday = days_ago(0) + datetime.timedelta(days=7 - days_ago(0).weekday())
+    series = services.create_series(
+        service=service, actor=personas["keyworker"], weekdays=[1, 3], first_day=monday,
+        last_day=monday + datetime.timedelta(days=13), start_time=datetime.time(10),
+        end_time=datetime.time(12), session_type="group", title="Group", location_kind="centre",
+        participants=[jamal],
+    )  # fmt: skip
+    days = [
+        timezone.localtime(s.starts_at).weekday() for s in series.sessions.order_by("starts_at")
+    ]
+    assert days == [1, 3, 1, 3]
+    with pytest.raises(ValidationError, match="up to 4 days a week"):
+        services.create_series(
+            service=service, actor=personas["keyworker"], weekdays=[0, 1, 2, 3, 4],
+            first_day=monday, last_day=monday, start_time=datetime.time(10),
+            end_time=datetime.time(11), session_type="group", location_kind="centre",
+            participants=[jamal],
+        )  # fmt: skip
+
+
+def test_notes_are_editable_by_their_author_for_a_short_time_then_only_addenda(
+    service, personas, jamal
+):
+    from sessions.models import SessionNote
+
+    session = session_on(service, personas["keyworker"], jamal, days_ago(1))
+    note = services.add_note(
+        session=session, participant=jamal, actor=personas["keyworker"],
+        note=SessionNote(summary="Talked about housing", visibility="shared"),
+    )  # fmt: skip
+    services.edit_note(note=note, actor=personas["keyworker"], changes={"summary": "Housing plan"})
+    with pytest.raises(ValidationError, match="Add an addendum"):
+        services.edit_note(note=note, actor=personas["colleague"], changes={"summary": "x"})
+    SessionNote.objects.filter(pk=note.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=31)
+    )
+    note.refresh_from_db()
+    with pytest.raises(ValidationError, match="Add an addendum"):
+        services.edit_note(note=note, actor=personas["keyworker"], changes={"summary": "Late"})
+    services.add_addendum(note=note, actor=personas["keyworker"], text="He phoned back later")
+    assert note.addenda.count() == 1
+    assert [h.summary for h in note.history.order_by("history_date")] == [
+        "Talked about housing",
+        "Housing plan",
+    ]
+
+
+def test_a_risk_concern_alerts_the_allocated_offender_manager(client_for, service, personas, jamal):
+    from django.urls import reverse
+
+    from sessions.models import SessionNote
+
+    session = session_on(service, personas["keyworker"], jamal, days_ago(1))
+    services.add_note(
+        session=session, participant=jamal, actor=personas["keyworker"],
+        note=SessionNote(summary="Group", visibility="shared", risk_concern="Talking about his ex"),
+    )  # fmt: skip
+    home = client_for(personas["offender_manager"]).get(reverse("core:home")).content.decode()
+    assert "Risk concerns raised" in home
+    assert "Talking about his ex" in home
+    colleague_home = client_for(personas["colleague"]).get(reverse("core:home")).content.decode()
+    assert "Risk concerns raised" not in colleague_home
+
+
+def test_outcome_missing_is_flagged_to_the_staff_on_their_home_page(
+    client_for, service, personas, jamal
+):
+    from django.urls import reverse
+
+    session_on(service, personas["keyworker"], jamal, days_ago(1))
+    home = client_for(personas["keyworker"]).get(reverse("core:home")).content.decode()
+    assert "Outcome missing" in home
