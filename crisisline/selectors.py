@@ -79,10 +79,19 @@ def get_summary_participant(user, pk) -> Participant:
     from django.core.exceptions import ValidationError
     from django.http import Http404
 
+    from resettle.audit import log_record_access
+
     try:
-        return crisis_participants_for(user).select_related("service").get(pk=pk)
+        participant = crisis_participants_for(user).select_related("service").get(pk=pk)
     except (Participant.DoesNotExist, ValidationError, ValueError) as error:
         raise Http404("No such participant") from error
+    log_record_access(
+        user=user,
+        participant_id=participant.pk,
+        allowed=True,
+        role=access.role_in_service(user, participant.service_id) or "",
+    )
+    return participant
 
 
 def crisis_summary(participant: Participant) -> dict:

@@ -169,3 +169,14 @@ def pathway_rows(participant: Participant) -> list[dict]:
 
     needs = {need.pathway: need for need in participant.pathway_needs.all()}
     return [{"pathway": pathway, "need": needs.get(pathway.value)} for pathway in Pathway]
+
+
+def record_viewers(participant: Participant, limit: int = 100) -> list:
+    """Who has looked at this record, newest first (for service managers)."""
+    from resettle.core.models import AccessLog
+
+    return list(
+        AccessLog.objects.filter(participant_id=participant.pk)
+        .select_related("user")
+        .order_by("-at")[:limit]
+    )

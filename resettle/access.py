@@ -160,14 +160,30 @@ def get_participant_for(user, pk, action: str = "view"):
     from django.http import Http404
 
     from participants.models import Participant
+    from resettle.audit import log_record_access
 
     try:
         participant = participants_visible_to(user).select_related("service").get(pk=pk)
     except (ValidationError, ValueError, Participant.DoesNotExist) as error:
+        if Participant.objects.filter(pk=pk).exists() if _is_uuid(pk) else False:
+            log_record_access(user=user, participant_id=pk, allowed=False)
         raise Http404("No such participant") from error
+    role = role_in_service(user, participant.service_id) or ""
     if not PARTICIPANT_ACTIONS[action](user, participant):
+        log_record_access(user=user, participant_id=participant.pk, allowed=False, role=role)
         raise PermissionDenied("Your role does not allow this for this participant.")
+    log_record_access(user=user, participant_id=participant.pk, allowed=True, role=role)
     return participant
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 # --- Referrals ----------------------------------------------------------------------------

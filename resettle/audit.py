@@ -7,6 +7,7 @@ naming the person who asked for it or, for scheduled work, the system account.
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from functools import wraps
 from types import SimpleNamespace
 
@@ -57,3 +58,52 @@ def records_actor(service: Callable) -> Callable:
             return service(*args, **kwargs)
 
     return wrapper
+
+
+# --- Access log: every view of a participant's record ----------------------------------------
+
+_current_request: ContextVar = ContextVar("resettle_current_request", default=None)
+
+
+class CurrentRequestMiddleware:
+    """Makes the request available to `log_record_access` without passing it everywhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
+
+
+def _client_address(request) -> str | None:
+    # Behind the production proxy the client is the first X-Forwarded-For address.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    address = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    return address or None
+
+
+def log_record_access(*, user, participant_id, allowed: bool, role: str = "") -> None:
+    """Record that `user` opened (or was refused) a participant's record on this request."""
+    from resettle.core.models import AccessLog
+
+    request = _current_request.get()
+    if request is None or not getattr(user, "is_authenticated", False):
+        return
+    logged = request.__dict__.setdefault("_logged_participants", set())
+    if (participant_id, allowed) in logged:
+        return
+    logged.add((participant_id, allowed))
+    match = getattr(request, "resolver_match", None)
+    AccessLog.objects.create(
+        user=user,
+        role=role,
+        participant_id=participant_id,
+        page=request.get_full_path()[:300],
+        view_name=(match.view_name if match else "")[:100],
+        ip_address=_client_address(request),
+        allowed=allowed,
+    )

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "resettle.audit.CurrentRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "resettle.core.middleware.NoStoreForSignedInMiddleware",
 ]

@@ -173,6 +173,9 @@ class SessionNote(models.Model):
         max_length=20, choices=Visibility.choices, default=Visibility.SHARED
     )
     risk_concern_seen_at = models.DateTimeField(null=True, blank=True)
+    risk_concern_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 

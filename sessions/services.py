@@ -334,7 +334,14 @@ def add_addendum(*, note: SessionNote, actor: User, text: str) -> NoteAddendum:
 @transaction.atomic
 def mark_risk_concern_seen(*, note: SessionNote, actor: User) -> SessionNote:
     note.risk_concern_seen_at = timezone.now()
+    note.risk_concern_seen_by = actor
     note.save()
+    record_event(
+        participant=note.participant,
+        category="note",
+        title="Risk concern seen by his offender manager",
+        actor=actor,
+    )
     return note
 
 

@@ -284,7 +284,9 @@ def note_addendum(request, note_id):
 @require_POST
 @case_roles
 def risk_concern_seen(request, note_id):
-    note = _note_for(request, note_id)
+    # The concern is addressed to the OM: acknowledging it reveals nothing of a restricted note.
+    note = get_object_or_404(SessionNote.objects.select_related("participant"), pk=note_id)
+    access.get_participant_for(request.user, note.participant_id, action="enforce")
     services.mark_risk_concern_seen(note=note, actor=request.user)
     messages.success(request, "Risk concern marked as seen")
     return redirect("core:home")

@@ -1,0 +1,29 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AccessLog(models.Model):
+    """Who opened which participant's record, when, from where, and whether it was allowed.
+
+    Never the content. Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=30, blank=True)
+    participant_id = models.UUIDField(db_index=True)
+    page = models.CharField(max_length=300)
+    view_name = models.CharField(max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    allowed = models.BooleanField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["participant_id", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {'opened' if self.allowed else 'was refused'} {self.page}"

@@ -1,0 +1,348 @@
+"""Query budgets: key-work pages cost the same number of queries however much is recorded.
+
+A keyworker opens My day many times a day, and a man's Sessions tab and a session's register
+are opened before every decision about him, so none of them may read a row at a time. Each
+test measures a page with 5 sessions in the database, grows it to 500 sessions (outcomes
+recorded, some missing, notes of every visibility with addenda, enforcement decisions; the
+measured group session also gains men and notes), measures again, and asserts that the two
+counts are equal and within an absolute budget. A query per row would show up as a
+difference.
+"""
+
+import datetime
+import re
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from participants.models import Participant, Stage
+from sessions import services
+from sessions.models import (
+    Attendance,
+    EnforcementDecision,
+    NoteAddendum,
+    Outcome,
+    Session,
+    SessionNote,
+    SessionType,
+    Visibility,
+)
+from tests.factories import ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 5
+LARGE = 500
+OTHER_MEN = 12
+
+# Absolute budgets: the highest count measured for the page (any persona) plus a margin of 2.
+# Measured, the same at 5 and at 500 sessions: My day 9 (keyworker); his Sessions tab 23
+# (keyworker, offender manager), 21 (service manager: no allocation check); the session 12
+# (keyworker, offender manager). Each includes 3 for session, user and memberships and 3 for
+# saving the session (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release). My day reads
+# today's sessions, their attendances (one prefetch) and the sessions with outcomes missing;
+# the session reads it, its attendances, its staff, its notes and their addenda (one
+# prefetch each). The Sessions tab writes one access-log row and reads the compliance policy
+# and his unacceptable absences twice (once for the panel, once for the enforcement prompt):
+# not per row.
+BUDGETS = {
+    "my_day": 11,
+    "participant_sessions": 25,
+    "session_detail": 14,
+}
+
+
+def shape(sql: str) -> str:
+    """The query without its literal values, to compare two runs."""
+    return re.sub(r"'[^']*'(::\w+)?|\b\d+\b", "?", sql)
+
+
+def queries_for(client, url: str, **headers) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(captured), [query["sql"] for query in captured.captured_queries]
+
+
+def assert_same_cost(client, url: str, grow, budget: int, django_assert_max_num_queries):
+    client.get(url)  # warm-up: per-process caches (content types, session)
+    small, small_sql = queries_for(client, url)
+    grow()
+    with django_assert_max_num_queries(budget):
+        large, large_sql = queries_for(client, url)
+    extra = Counter(map(shape, large_sql)) - Counter(map(shape, small_sql))
+    assert large == small, "Queries added by the data:\n" + "\n".join(extra.elements())
+    return small, large
+
+
+# --- The data -----------------------------------------------------------------------------
+
+
+def today_start() -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+
+
+def earlier_today(fraction: float) -> datetime.datetime:
+    """A moment of today that has already passed."""
+    start = today_start()
+    return start + (timezone.now() - start) * fraction
+
+
+class Record:
+    """Jamal's record through the services: 5 sessions (the group session an hour ago with
+    him and two other men, two past key-work sessions, one earlier today, one next week), notes
+    of each visibility with an addendum, outcomes, and enforcement decisions."""
+
+    def __init__(self, participant, personas, service):
+        self.jamal = participant
+        self.personas = personas
+        self.service = service
+        keyworker, om = personas["keyworker"], personas["offender_manager"]
+        built = ParticipantFactory.build_batch(OTHER_MEN, service=service, stage=Stage.COMMUNITY)
+        self.others = Participant.objects.bulk_create(built)
+        now = timezone.now()
+        self.group = self.session(
+            SessionType.GROUP, now - datetime.timedelta(hours=1), [participant, *self.others[:2]]
+        )
+        past = [
+            self.session(SessionType.KEYWORK, now - datetime.timedelta(days=d, hours=3))
+            for d in (3, 10)
+        ]
+        today = self.session(SessionType.PHONE, earlier_today(0.5))
+        self.session(SessionType.KEYWORK, now + datetime.timedelta(days=7))
+        assert Session.objects.count() == SMALL
+        for session, outcome in zip(
+            [self.group, *past, today],
+            [Outcome.ATTENDED, Outcome.UNACCEPTABLE_ABSENCE, Outcome.LATE, ""],
+            strict=True,
+        ):
+            if outcome:
+                services.record_outcome(
+                    attendance=session.attendances.get(participant=participant),
+                    outcome=outcome,
+                    actor=keyworker,
+                )
+        for session, visibility in (
+            (self.group, Visibility.SHARED),
+            (self.group, Visibility.HEALTH),
+            (past[0], Visibility.PROBATION),
+        ):
+            note = services.add_note(
+                session=session,
+                participant=participant,
+                actor=om if visibility == Visibility.PROBATION else keyworker,
+                note=SessionNote(
+                    summary=f"A {visibility} note on {session.display_title}",
+                    narrative="Talked about his housing and his sister.",
+                    pathways=["accommodation"],
+                    visibility=visibility,
+                ),
+            )
+            services.add_addendum(note=note, actor=note.author, text="He rang later")
+        for decision in (
+            EnforcementDecision.Decision.FIRST_WARNING,
+            EnforcementDecision.Decision.RECALL_CONSIDERED,
+        ):
+            services.record_enforcement(
+                participant=participant,
+                actor=om,
+                decision=decision,
+                decided_on=timezone.localdate(),
+            )
+
+    def session(self, session_type, starts_at, participants=None) -> Session:
+        return services.create_session(
+            service=self.service,
+            actor=self.personas["keyworker"],
+            session_type=session_type,
+            title="" if session_type != SessionType.GROUP else "Cooking group",
+            starts_at=starts_at,
+            ends_at=starts_at + datetime.timedelta(minutes=50),
+            location_kind="centre",
+            participants=participants or [self.jamal],
+        )
+
+    def grow(self) -> None:
+        """Bulk-created to LARGE sessions: every one with Jamal and, every other one, another
+        man; a fifth of them today; a few with outcomes missing; notes on a third."""
+        keyworker, colleague, om = (
+            self.personas["keyworker"],
+            self.personas["colleague"],
+            self.personas["offender_manager"],
+        )
+        now = timezone.now()
+        count = LARGE - Session.objects.count()
+        sessions = []
+        for n in range(count):
+            if n % 5 == 0:
+                starts = earlier_today((n + 1) / (count + 2))
+            else:
+                starts = now - datetime.timedelta(days=1 + n % 90, hours=n % 7)
+            sessions.append(
+                Session(
+                    service=self.service,
+                    session_type=(SessionType.KEYWORK, SessionType.GROUP, SessionType.PHONE)[n % 3],
+                    title="" if n % 3 != 1 else f"Group {n}",
+                    starts_at=starts,
+                    ends_at=starts + datetime.timedelta(minutes=45),
+                    location_kind="centre",
+                    enforceable=n % 4 != 3,
+                    created_by=keyworker,
+                )
+            )
+        sessions = Session.objects.bulk_create(sessions)
+        Staff = Session.staff.through
+        Staff.objects.bulk_create(
+            Staff(session_id=s.pk, user_id=(keyworker if n % 6 else colleague).pk)
+            for n, s in enumerate(sessions)
+        )
+        outcomes = list(Outcome.values)
+        attendances = []
+        for n, session in enumerate(sessions):
+            missing = n % 25 == 0
+            outcome = "" if missing else outcomes[n % len(outcomes)]
+            attendances.append(
+                Attendance(
+                    session=session,
+                    participant=self.jamal,
+                    outcome=outcome,
+                    absence_reason="medical" if outcome == Outcome.ACCEPTABLE_ABSENCE else "",
+                    rescheduled_by="service" if outcome == Outcome.RESCHEDULED else "",
+                    recorded_by=None if missing else keyworker,
+                    recorded_at=None if missing else now,
+                )
+            )
+            if n % 2:
+                attendances.append(
+                    Attendance(
+                        session=session,
+                        participant=self.others[n % OTHER_MEN],
+                        outcome="" if missing else Outcome.ATTENDED,
+                        recorded_by=None if missing else colleague,
+                        recorded_at=None if missing else now,
+                    )
+                )
+        # The measured group session: every other man too.
+        attendances += [
+            Attendance(session=self.group, participant=man, outcome=Outcome.ATTENDED)
+            for man in self.others[2:]
+        ]
+        Attendance.objects.bulk_create(attendances)
+        visibilities = list(Visibility.values)
+        notes = [
+            SessionNote(
+                session=session,
+                participant=self.jamal,
+                author=om if n % 2 else keyworker,
+                summary=f"Note {n}",
+                narrative="Housing, money and his daughter.",
+                pathways=["accommodation", "finance"],
+                visibility=visibilities[n // 3 % len(visibilities)],
+                created_at=session.starts_at + datetime.timedelta(hours=1),
+            )
+            for n, session in enumerate(sessions)
+            if n % 3 == 0
+        ]
+        notes += [
+            SessionNote(
+                session=self.group,
+                participant=man,
+                author=keyworker,
+                summary=f"Group note on {man.given_name}",
+                visibility=visibilities[n % len(visibilities)],
+            )
+            for n, man in enumerate(self.others)
+        ]
+        notes = SessionNote.objects.bulk_create(notes)
+        NoteAddendum.objects.bulk_create(
+            NoteAddendum(note=note, author=colleague, text=f"Addendum {n}")
+            for n, note in enumerate(notes)
+            if n % 2 == 0
+        )
+        EnforcementDecision.objects.bulk_create(
+            EnforcementDecision(
+                participant=self.jamal,
+                decision=EnforcementDecision.Decision.values[n % 5],
+                reason="After the absences",
+                decided_on=timezone.localdate() - datetime.timedelta(days=n),
+                decided_by=om,
+                absences_counted=n % 4,
+            )
+            for n in range(30)
+        )
+        assert Session.objects.count() == LARGE
+
+
+@pytest.fixture
+def record(participant, personas, service):
+    return Record(participant, personas, service)
+
+
+# --- The pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ("keyworker",))
+def test_my_day_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, persona, django_assert_max_num_queries
+):
+    client = client_for(personas[persona])
+    url = reverse("keywork:my_day")
+    context = client.get(url).context
+    assert len(context["sessions"]) == 2  # the group session and the phone call
+    # Ended with outcomes missing: the phone call, and the group (two men not yet recorded).
+    assert len(context["missing"]) == 2
+
+    small, large = assert_same_cost(
+        client, url, record.grow, BUDGETS["my_day"], django_assert_max_num_queries
+    )
+    context = client.get(url).context
+    assert len(context["sessions"]) > 50
+    assert len(context["missing"]) > 5
+    print(f"my day as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
+
+
+@pytest.mark.parametrize("persona", ("keyworker", "offender_manager", "service_manager"))
+def test_his_sessions_tab_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, persona, django_assert_max_num_queries
+):
+    client = client_for(personas[persona])
+    url = reverse("keywork:participant_sessions", args=[record.jamal.pk])
+    context = client.get(url).context
+    assert len(context["attendances"]) == SMALL
+    assert len(context["notes"]) == 3
+    assert len(context["decisions"]) == 2
+
+    small, large = assert_same_cost(
+        client, url, record.grow, BUDGETS["participant_sessions"], django_assert_max_num_queries
+    )
+    context = client.get(url).context
+    assert len(context["attendances"]) == 100
+    assert len(context["notes"]) > 30
+    assert any(note.restricted for note in context["notes"])
+    assert len(context["decisions"]) == 20
+    assert len(context["absences"]) > 1
+    print(f"sessions tab as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
+
+
+@pytest.mark.parametrize("persona", ("keyworker", "offender_manager"))
+def test_the_session_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, persona, django_assert_max_num_queries
+):
+    client = client_for(personas[persona])
+    url = reverse("keywork:session_detail", args=[record.group.pk])
+    context = client.get(url).context
+    assert len(context["attendances"]) == 3
+    assert len(context["notes"]) == 2
+
+    small, large = assert_same_cost(
+        client, url, record.grow, BUDGETS["session_detail"], django_assert_max_num_queries
+    )
+    context = client.get(url).context
+    assert len(context["attendances"]) == OTHER_MEN + 1
+    assert len(context["notes"]) == OTHER_MEN + 2
+    assert any(note.restricted for note in context["notes"])  # the other agency's notes
+    print(f"session as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
