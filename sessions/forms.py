@@ -231,3 +231,50 @@ class RecallDecisionForm(PlainTextMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decided_on"].initial = timezone.localdate()
+
+
+class SessionChangeForm(PlainTextMixin, forms.Form):
+    """Change one session (one of a series changes alone)."""
+
+    date = GovukDateField(label="Date")
+    start_time = forms.TimeField(
+        label="Starts at",
+        help_text=TIME_HELP,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5"}),
+    )
+    end_time = forms.TimeField(
+        label="Ends at",
+        help_text=TIME_HELP,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5"}),
+    )
+    location_kind = forms.ChoiceField(
+        label="Where", choices=LocationKind.choices, widget=forms.RadioSelect
+    )
+    location_detail = forms.CharField(label="Prison or address", required=False, max_length=200)
+    enforceable = forms.BooleanField(label="Attendance is a licence requirement", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The session must end after it starts")
+        return cleaned
+
+
+class PolicyForm(forms.Form):
+    warning_threshold = forms.IntegerField(
+        label="Unacceptable absences before a warning is considered", min_value=1, max_value=10
+    )
+    recall_review_threshold = forms.IntegerField(
+        label="Unacceptable absences before recall is reviewed", min_value=1, max_value=20
+    )
+    window_months = forms.IntegerField(label="Rolling window in months", min_value=1, max_value=36)
+
+    def clean(self):
+        cleaned = super().clean()
+        warning, recall = cleaned.get("warning_threshold"), cleaned.get("recall_review_threshold")
+        if warning and recall and recall < warning:
+            self.add_error(
+                "recall_review_threshold", "The recall review must come at or after the warning"
+            )
+        return cleaned

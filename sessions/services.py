@@ -434,3 +434,27 @@ def record_recall_decision(
             actor=actor,
         )
     return decision
+
+
+@records_actor
+@transaction.atomic
+def update_policy(
+    *,
+    service: Service,
+    actor: User,
+    warning_threshold: int,
+    recall_review_threshold: int,
+    window_months: int,
+):
+    from .models import CompliancePolicy
+
+    if recall_review_threshold < warning_threshold:
+        raise ValidationError(
+            {"recall_review_threshold": "The recall review must come at or after the warning"}
+        )
+    policy, _ = CompliancePolicy.objects.select_for_update().get_or_create(service=service)
+    policy.warning_threshold = warning_threshold
+    policy.recall_review_threshold = recall_review_threshold
+    policy.window_months = window_months
+    policy.save()
+    return policy

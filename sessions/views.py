@@ -14,7 +14,7 @@ from participants.models import Participant, Stage
 from participants.record import record_context
 from resettle import access
 from resettle.accounts.models import Service, User
-from resettle.accounts.roles import CASE_ROLES
+from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
 
 from . import compliance, selectors, services
@@ -23,11 +23,13 @@ from .forms import (
     EnforcementForm,
     NoteForm,
     OutcomeForm,
+    PolicyForm,
     RecallDecisionForm,
     RegisterForm,
+    SessionChangeForm,
     SessionForm,
 )
-from .models import Attendance, EnforcementDecision, Outcome, SessionNote
+from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome, SessionNote
 
 case_roles = access.role_required(*CASE_ROLES)
 ONE_CLICK = (Outcome.ATTENDED, Outcome.LATE, Outcome.UNACCEPTABLE_ABSENCE)
@@ -375,3 +377,76 @@ def recall_add(request, pk, decision_id):
     context = record_context(request, participant, tab="sessions")
     context.update({"form": form, "heading": "Recall decision", "prompt": None})
     return render(request, "sessions/decision_form.html", context)
+
+
+@case_roles
+def session_edit(request, pk):
+    session = access.get_session_for(request.user, pk)
+    local_start, local_end = (
+        timezone.localtime(session.starts_at),
+        timezone.localtime(session.ends_at),
+    )
+    form = SessionChangeForm(
+        request.POST or None,
+        initial={
+            "date": local_start.date(),
+            "start_time": local_start.strftime("%H:%M"),
+            "end_time": local_end.strftime("%H:%M"),
+            "location_kind": session.location_kind,
+            "location_detail": session.location_detail,
+            "enforceable": session.enforceable,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.change_session(
+                session=session,
+                actor=request.user,
+                starts_at=timezone.make_aware(
+                    datetime.datetime.combine(data["date"], data["start_time"])
+                ),
+                ends_at=timezone.make_aware(
+                    datetime.datetime.combine(data["date"], data["end_time"])
+                ),
+                location_kind=data["location_kind"],
+                location_detail=data["location_detail"],
+                enforceable=data["enforceable"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Session changed (only this one)")
+            return redirect("keywork:session_detail", pk=session.pk)
+    return render(request, "sessions/session_change.html", {"form": form, "session": session})
+
+
+@access.role_required(Role.SERVICE_MANAGER)
+def compliance_policy(request):
+    managed = [
+        m.service for m in access.memberships_of(request.user) if m.role == Role.SERVICE_MANAGER
+    ]
+    chosen = request.GET.get("service") or request.POST.get("service")
+    service = next((s for s in managed if str(s.pk) == chosen), managed[0])
+    policy = CompliancePolicy.objects.filter(service=service).first() or CompliancePolicy(
+        service=service
+    )
+    form = PolicyForm(
+        request.POST or None,
+        initial={
+            "warning_threshold": policy.warning_threshold,
+            "recall_review_threshold": policy.recall_review_threshold,
+            "window_months": policy.window_months,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_policy(service=service, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Compliance thresholds saved for {service}")
+            return redirect(f"{request.path}?service={service.pk}")
+    return render(
+        request, "sessions/policy_form.html", {"form": form, "service": service, "managed": managed}
+    )

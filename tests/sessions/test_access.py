@@ -63,20 +63,20 @@ PERSONAS = (
 #   note_read – an addendum to the health-only note, or marking its risk concern seen: health
 #               staff of the service (the service manager's agency is health); probation 403
 #   enforce   – enforcement and recall decisions: the allocated OM and the service manager
-KINDS = ("list", "obj", "note_edit", "note_read", "enforce")
+KINDS = ("list", "obj", "note_edit", "note_read", "enforce", "manager")
 EXPECTED = {
-    #                  list  obj  note_edit note_read enforce
-    "anonymous": (302, 302, 302, 302, 302),
-    "offender_manager": (200, 200, 403, 403, 200),
-    "keyworker": (200, 200, 200, 200, 403),
-    "psychologist": (200, 200, 302, 200, 403),
-    "colleague": (200, 200, 302, 200, 403),
-    "service_manager": (200, 200, 302, 200, 200),
-    "crisis_worker": (403, 403, 403, 403, 403),
-    "administrator": (403, 403, 403, 403, 403),
-    "commissioner": (403, 403, 403, 403, 403),
-    "outsider": (200, 404, 404, 404, 404),
-    "outsider_manager": (200, 404, 404, 404, 404),
+    #                  list  obj  note_edit note_read enforce manager
+    "anonymous": (302, 302, 302, 302, 302, 302),
+    "offender_manager": (200, 200, 403, 403, 200, 403),
+    "keyworker": (200, 200, 200, 200, 403, 403),
+    "psychologist": (200, 200, 302, 200, 403, 403),
+    "colleague": (200, 200, 302, 200, 403, 403),
+    "service_manager": (200, 200, 302, 200, 200, 200),
+    "crisis_worker": (403, 403, 403, 403, 403, 403),
+    "administrator": (403, 403, 403, 403, 403, 403),
+    "commissioner": (403, 403, 403, 403, 403, 403),
+    "outsider": (200, 404, 404, 404, 404, 403),
+    "outsider_manager": (200, 404, 404, 404, 404, 200),  # his own service's thresholds
 }
 
 
@@ -96,6 +96,8 @@ GET_PAGES = (
     Page("my_day", "my_day", "list"),
     Page("session_add", "session_add", "list"),
     Page("session_detail", "session_detail", "obj", ("session",)),
+    Page("session_edit", "session_edit", "obj", ("session",)),
+    Page("compliance_policy", "compliance_policy", "manager"),
     Page("note_add", "note_add", "obj", ("session", "participant")),
     Page("note_edit", "note_edit", "note_edit", ("note",)),
     Page("note_addendum", "note_addendum", "note_read", ("note",)),

@@ -353,3 +353,46 @@ def test_outcome_missing_is_flagged_to_the_staff_on_their_home_page(
     session_on(service, personas["keyworker"], jamal, days_ago(1))
     home = client_for(personas["keyworker"]).get(reverse("core:home")).content.decode()
     assert "Outcome missing" in home
+
+
+def test_one_session_of_a_series_changes_alone(client_for, service, personas, jamal):
+    from django.urls import reverse
+
+    monday = days_ago(0) + datetime.timedelta(days=7 - days_ago(0).weekday())
+    series = services.create_series(
+        service=service, actor=personas["keyworker"], weekdays=[1], first_day=monday,
+        last_day=monday + datetime.timedelta(days=13), start_time=datetime.time(10),
+        end_time=datetime.time(12), session_type="group", title="Group", location_kind="centre",
+        participants=[jamal],
+    )  # fmt: skip
+    first, second = series.sessions.order_by("starts_at")
+    day = timezone.localtime(first.starts_at).date()
+    response = client_for(personas["keyworker"]).post(
+        reverse("keywork:session_edit", args=[first.pk]),
+        {"date_day": day.day, "date_month": day.month, "date_year": day.year,
+         "start_time": "14:00", "end_time": "15:30", "location_kind": "community",
+         "location_detail": "Toxteth library", "enforceable": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert timezone.localtime(first.starts_at).hour == 14
+    assert first.location_detail == "Toxteth library"
+    assert timezone.localtime(second.starts_at).hour == 10
+    assert second.location_kind == "centre"
+
+
+def test_service_manager_sets_the_thresholds(client_for, service, personas, record, jamal):
+    from django.urls import reverse
+
+    url = reverse("keywork:compliance_policy")
+    client = client_for(personas["service_manager"])
+    bad = client.post(
+        url, {"warning_threshold": 3, "recall_review_threshold": 2, "window_months": 12}
+    )
+    assert "The recall review must come at or after the warning" in bad.content.decode()
+    record(5, Outcome.UNACCEPTABLE_ABSENCE)
+    assert compliance.enforcement_prompt(jamal) is not None
+    client.post(url, {"warning_threshold": 2, "recall_review_threshold": 3, "window_months": 6})
+    assert CompliancePolicy.objects.get(service=service).warning_threshold == 2
+    assert compliance.enforcement_prompt(jamal) is None
