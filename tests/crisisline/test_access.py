@@ -21,22 +21,10 @@ from django.utils import timezone
 
 from crisisline import services
 from crisisline.models import BankHoliday, CallerType, CrisisCall, Urgency
+from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = (
-    "anonymous",
-    "offender_manager",
-    "keyworker",
-    "psychologist",
-    "colleague",
-    "service_manager",
-    "crisis_worker",
-    "administrator",
-    "commissioner",
-    "outsider",
-    "outsider_manager",
-)
 
 # What each kind of page allows. Columns are the kinds; every persona has one row.
 #   crisis      – crisis-line pages that list or create (search, call list, log a call): the
@@ -165,21 +153,6 @@ def record(participant, personas, service):
 
 def url_for(record, name: str, args: tuple) -> str:
     return reverse(f"crisisline:{name}", args=[record[arg].pk for arg in args])
-
-
-def sign_in_as(client, client_for, personas, persona: str):
-    return client if persona == "anonymous" else client_for(personas[persona])
-
-
-def assert_status(response, expected: int) -> None:
-    assert response.status_code == expected, response.content.decode()[:500]
-    if expected == 302:
-        login = reverse("accounts:login")
-        assert response.url.startswith(f"{login}?next="), response.url
-    if expected == 404:  # not found looks the same whether or not he exists
-        body = response.content.decode()
-        assert "Page not found" in body
-        assert "Jamal" not in body and "Okoro" not in body
 
 
 @pytest.mark.parametrize(

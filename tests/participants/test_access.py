@@ -17,23 +17,11 @@ from django.urls import reverse
 from participants import services
 from participants.models import Contact, Goal, Licence, LicenceCondition, Referral
 from resettle.accounts.roles import Role
+from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 from tests.factories import ReferralFactory, days_ago
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = (
-    "anonymous",
-    "offender_manager",
-    "keyworker",
-    "psychologist",
-    "colleague",
-    "service_manager",
-    "crisis_worker",
-    "administrator",
-    "commissioner",
-    "outsider",
-    "outsider_manager",
-)
 
 # What each kind of page allows. Columns are the kinds; every persona has one row.
 #   list    – pages without a case object (caseloads, referral list)
@@ -140,21 +128,6 @@ def record(participant, personas):
 def url_for(record, name: str, args: tuple) -> str:
     values = [record[arg].pk if arg in record else arg for arg in args]
     return reverse(f"participants:{name}", args=values)
-
-
-def sign_in_as(client, client_for, personas, persona: str):
-    return client if persona == "anonymous" else client_for(personas[persona])
-
-
-def assert_status(response, expected: int) -> None:
-    assert response.status_code == expected, response.content.decode()[:500]
-    if expected == 302:
-        login = reverse("accounts:login")
-        assert response.url.startswith(f"{login}?next="), response.url
-    if expected == 404:  # not found looks the same whether or not he exists
-        body = response.content.decode()
-        assert "Page not found" in body
-        assert "Jamal" not in body and "Okoro" not in body
 
 
 @pytest.mark.parametrize(

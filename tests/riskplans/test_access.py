@@ -24,23 +24,11 @@ from riskplans.models import (
     RiskAssessment,
     RiskManagementPlan,
 )
+from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 from tests.factories import days_ago
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = (
-    "anonymous",
-    "offender_manager",
-    "keyworker",
-    "psychologist",
-    "colleague",
-    "service_manager",
-    "crisis_worker",
-    "administrator",
-    "commissioner",
-    "outsider",
-    "outsider_manager",
-)
 
 # What each kind of page allows. Columns are the kinds; every persona has one row.
 #   view    – read pages: risk overview, a plan, a formulation, version history
@@ -182,21 +170,6 @@ def test_no_object_of_the_record_is_named_like_a_kind_of_history(record):
 def url_for(record, name: str, args: tuple) -> str:
     values = [record[arg].pk if arg in record else arg for arg in args]
     return reverse(f"riskplans:{name}", args=values)
-
-
-def sign_in_as(client, client_for, personas, persona: str):
-    return client if persona == "anonymous" else client_for(personas[persona])
-
-
-def assert_status(response, expected: int) -> None:
-    assert response.status_code == expected, response.content.decode()[:500]
-    if expected == 302:
-        login = reverse("accounts:login")
-        assert response.url.startswith(f"{login}?next="), response.url
-    if expected == 404:  # not found looks the same whether or not he exists
-        body = response.content.decode()
-        assert "Page not found" in body
-        assert "Jamal" not in body and "Okoro" not in body
 
 
 def return_for_revision(plan, personas):
