@@ -20,7 +20,7 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run --settings=resettle.settings_test
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run --settings=resettle.settings_test
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed node_modules/.installed static/dist/.built

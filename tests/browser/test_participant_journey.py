@@ -177,7 +177,7 @@ def test_service_manager_takes_a_man_from_referral_to_move_on(page, sign_in, per
 
     record_nav.get_by_role("link", name="History", exact=True).click()
     page.wait_for_url("**/history/")
-    history = page.locator("main table").inner_text()
+    history = page.locator("main table").first.inner_text()
     assert "No changes recorded" not in history
     assert "Personal details: changed" in history
     assert "Stage: added" in history
