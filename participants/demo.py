@@ -325,6 +325,7 @@ def seed_referrals_only(demo_services: dict[str, Service]) -> None:
                     referral=referral,
                     actor=manager,
                     decided_on=received + datetime.timedelta(days=7),
+                    category=Referral.DeclineCategory.NOT_SCREENED_IN,
                     reason="Not screened into the OPD pathway; referred back to probation",
                 )
             elif status == Referral.Status.WITHDRAWN:

@@ -148,6 +148,17 @@ class DecisionForm(PlainTextMixin, forms.Form):
         self.fields["decided_on"].initial = timezone.localdate()
 
 
+class DeclineForm(DecisionForm):
+    category = forms.ChoiceField(
+        label="Main reason for declining",
+        help_text="Counted in the commissioner report; the reason below stays in the record",
+        choices=Referral.DeclineCategory.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the main reason for declining"},
+    )
+    field_order = ["decided_on", "category", "reason"]
+
+
 class AcceptForm(forms.Form):
     decided_on = GovukDateField(label="Date accepted", not_in_future=True)
     offer = forms.ChoiceField(

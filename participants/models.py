@@ -65,6 +65,14 @@ class Referral(models.Model):
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class DeclineCategory(models.TextChoices):
+        NOT_SCREENED_IN = "not_screened_in", "Not screened into the OPD pathway"
+        CRITERIA = "criteria", "Does not meet the service's criteria"
+        RISK = "risk", "Risk cannot be managed safely by the service"
+        AREA = "area", "Released outside the service's area"
+        NO_CONSENT = "no_consent", "He did not consent"
+        OTHER = "other", "Other"
+
     OPEN_STATUSES = (Status.RECEIVED, Status.ASSESSING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -86,6 +94,10 @@ class Referral(models.Model):
     screened_into_opd = models.BooleanField("screened into the OPD pathway", default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     decision_reason = models.TextField(blank=True)
+    # Coded so reports can count reasons without repeating free text that may name people.
+    decline_category = models.CharField(
+        "main reason for declining", max_length=20, choices=DeclineCategory.choices, blank=True
+    )
     decided_on = models.DateField(null=True, blank=True)
     participant = models.OneToOneField(
         "Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="referral"

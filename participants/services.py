@@ -111,7 +111,7 @@ def start_assessment(*, referral: Referral, actor: User) -> Referral:
     return referral
 
 
-def _close_referral(*, referral, actor, status, reason, decided_on) -> Referral:
+def _close_referral(*, referral, actor, status, reason, decided_on, category="") -> Referral:
     referral = _lock_referral(referral)
     if not referral.is_open:
         raise ValidationError(
@@ -122,6 +122,7 @@ def _close_referral(*, referral, actor, status, reason, decided_on) -> Referral:
     _check_decision_date(referral, decided_on)
     referral.status = status
     referral.decision_reason = reason.strip()
+    referral.decline_category = category
     referral.decided_on = decided_on
     referral.save()
     return referral
@@ -139,8 +140,13 @@ def _check_decision_date(referral: Referral, decided_on: datetime.date) -> None:
 
 @records_actor
 @transaction.atomic
-def decline_referral(*, referral, actor, reason: str, decided_on: datetime.date) -> Referral:
+def decline_referral(
+    *, referral, actor, reason: str, decided_on: datetime.date, category: str
+) -> Referral:
+    if category not in Referral.DeclineCategory.values:
+        raise ValidationError({"category": "Choose the main reason for declining"})
     return _close_referral(
+        category=category,
         referral=referral,
         actor=actor,
         status=Referral.Status.DECLINED,

@@ -20,6 +20,7 @@ from .forms import (
     CaseloadFilterForm,
     ContactForm,
     DecisionForm,
+    DeclineForm,
     GoalForm,
     LicenceConditionForm,
     LicenceForm,
@@ -176,17 +177,12 @@ def referral_accept(request, pk):
     )
 
 
-def _referral_decision(request, pk, *, service_call, verb: str):
+def _referral_decision(request, pk, *, service_call, verb: str, form_class=DecisionForm):
     referral = access.get_referral_for(request.user, pk, action="manage")
-    form = DecisionForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            service_call(
-                referral=referral,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                decided_on=form.cleaned_data["decided_on"],
-            )
+            service_call(referral=referral, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -201,7 +197,9 @@ def _referral_decision(request, pk, *, service_call, verb: str):
 
 @case_roles
 def referral_decline(request, pk):
-    return _referral_decision(request, pk, service_call=services.decline_referral, verb="declined")
+    return _referral_decision(
+        request, pk, service_call=services.decline_referral, verb="declined", form_class=DeclineForm
+    )
 
 
 @case_roles

@@ -263,3 +263,107 @@ def get_session_for(user, pk):
 
 
 PARTICIPANT_ACTIONS["enforce"] = can_recall
+
+
+# --- Reports --------------------------------------------------------------------------------
+#
+# Offender managers ask for licence-compliance reports on the men they may make enforcement
+# decisions about; service managers produce and approve their services' commissioner reports
+# (and see their services' compliance reports); commissioners see approved commissioner
+# reports of the services they commission and the national roll-up, never a named person.
+
+REPORT_ROLES = (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER, Role.COMMISSIONER)
+COMPLIANCE_REPORT_ROLES = (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER)
+
+
+def reports_visible_to(user):
+    from django.db.models import Q
+
+    from reports.models import ReportKind, ReportRequest
+
+    managed = service_ids_for(user, [Role.SERVICE_MANAGER])
+    commissioned = service_ids_for(user, [Role.COMMISSIONER])
+    condition = Q(
+        kind=ReportKind.COMPLIANCE,
+        requested_by=user,
+        service_id__in=service_ids_for(user, [Role.OFFENDER_MANAGER]),
+    )
+    condition |= Q(
+        kind__in=[ReportKind.COMPLIANCE, ReportKind.COMMISSIONER], service_id__in=managed
+    )
+    condition |= Q(
+        kind=ReportKind.COMMISSIONER, approved_at__isnull=False, service_id__in=commissioned
+    )
+    if commissioned:
+        condition |= Q(kind=ReportKind.NATIONAL)
+    return ReportRequest.objects.filter(condition)
+
+
+def may_act_on_report(user, report, action: str) -> bool:
+    from reports.models import ReportKind
+
+    if report.kind == ReportKind.COMPLIANCE:
+        # The man's current offender manager (or a service manager): not one who has left him.
+        return can_recall(user, report.participant)
+    if report.kind == ReportKind.COMMISSIONER:
+        if is_service_manager_of(user, report.service_id):
+            return True
+        return action in ("view", "download")
+    return has_role(user, [Role.COMMISSIONER])
+
+
+def get_report_for(user, pk, action: str = "view"):
+    """A report this user may see (404 otherwise); 403 when seen but `action` is not theirs.
+
+    Actions: view, download, retry, approve (commissioner reports: their service manager).
+    """
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from reports.models import ReportRequest
+
+    try:
+        report = (
+            reports_visible_to(user)
+            .select_related("service", "participant", "requested_by", "approved_by")
+            .get(pk=pk)
+        )
+    except (ReportRequest.DoesNotExist, ValidationError, ValueError) as error:
+        raise Http404("No such report") from error
+    if not may_act_on_report(user, report, action):
+        if report.participant_id:
+            from resettle.audit import log_record_access
+
+            log_record_access(user=user, participant_id=report.participant_id, allowed=False)
+        raise PermissionDenied("Your role does not allow this for this report.")
+    if report.participant_id and action == "download":
+        from resettle.audit import log_record_access
+
+        log_record_access(
+            user=user,
+            participant_id=report.participant_id,
+            allowed=True,
+            role=role_in_service(user, report.service_id) or "",
+        )
+    return report
+
+
+def compliance_report_participants(user):
+    """The men this user may ask a licence-compliance report about (one query)."""
+    from django.db.models import Q
+
+    managed = service_ids_for(user, [Role.SERVICE_MANAGER])
+    as_om = service_ids_for(user, [Role.OFFENDER_MANAGER])
+    return (
+        participants_visible_to(user)
+        .filter(
+            Q(service_id__in=managed)
+            | Q(
+                service_id__in=as_om,
+                allocations__staff=user,
+                allocations__role=Role.OFFENDER_MANAGER,
+                allocations__ended_on__isnull=True,
+            )
+        )
+        .distinct()
+    )

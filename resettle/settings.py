@@ -8,6 +8,7 @@ process refuses to start with a message naming what is missing.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -156,8 +157,18 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
-# Files with personal data (reports) live outside any public URL and are served by views.
+# Files with personal data (reports) live outside any public URL and are served by views:
+# base_url None means the storage can never build a public address for them.
 PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
+STORAGES["reports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": str(PRIVATE_STORAGE_ROOT),
+        "base_url": None,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
 
 # Sessions expire: a shared office computer must not stay signed in to case records.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
@@ -201,7 +212,34 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A request must not hang when Redis is down: publishing fails fast, the request stays queued
+# and the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+# Workers are replaced after a report that left them large, and never hold more than this.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=400_000)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 50
+
+# Reports: per-task limits (seconds) and a hard cap on a worker process's memory (MiB).
+REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=120)
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=150)
+REPORT_WORKER_MEMORY_LIMIT_MB = env.int("REPORT_WORKER_MEMORY_LIMIT_MB", default=2048)
+# A request still queued after this long (the broker was down) is sent again by the sweep.
+REPORT_RESEND_AFTER_SECONDS = env.int("REPORT_RESEND_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "reports-sweep": {"task": "reports.sweep", "schedule": 300.0},
+    # 06:00 on the first day of each quarter: the draft commissioner reports.
+    "reports-quarterly": {
+        "task": "reports.queue_quarterly",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # A live check of Redis must answer fast or report a fault: /healthz never hangs.
@@ -224,5 +262,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("participants/", include("riskplans.urls")),
     path("crisis/", include("crisisline.urls")),
     path("sessions/", include("sessions.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

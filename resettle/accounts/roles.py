@@ -96,6 +96,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "participants.add_referral",
         "keywork.add_enforcementdecision",
         "keywork.add_recalldecision",
+        "reports.view_reportrequest",
+        "reports.add_reportrequest",
     ],
     Role.HEALTH_KEYWORKER: [*_CASE_READ, *_TEAM_WRITE],
     Role.PSYCHOLOGIST: [*_CASE_READ, *_TEAM_WRITE],
@@ -109,6 +111,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "keywork.add_enforcementdecision",
         "keywork.add_recalldecision",
         "keywork.change_compliancepolicy",
+        "reports.view_reportrequest",
+        "reports.add_reportrequest",
+        "reports.approve_reportrequest",
     ],
     Role.CRISIS_LINE_WORKER: [
         "accounts.view_service",
@@ -128,7 +133,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_membership",
         "accounts.delete_membership",
     ],
-    Role.COMMISSIONER: ["accounts.view_service"],
+    Role.COMMISSIONER: [
+        "accounts.view_service",
+        "reports.view_reportrequest",
+        "reports.add_reportrequest",
+    ],
 }
 
 

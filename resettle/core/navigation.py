@@ -27,6 +27,11 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Referrals", "participants:referral_list", frozenset(CASE_ROLES)),
     NavItem("Crisis line", "crisisline:search", frozenset(CRISIS_SUMMARY_ROLES)),
     NavItem("Handover", "crisisline:handover", frozenset(CASE_ROLES)),
+    NavItem(
+        "Reports",
+        "reports:list",
+        frozenset({Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER, Role.COMMISSIONER}),
+    ),
     NavItem("Staff accounts", "accounts:staff_list", frozenset({Role.ADMINISTRATOR})),
 )
 

@@ -32,8 +32,18 @@ def home_panels(*, user, role: str | None) -> dict:
             )
         }
     if role == Role.COMMISSIONER:
+        from resettle.access import reports_visible_to
+
         service_ids = {m.service_id for m in user.memberships.all()}
-        return {"services": list(Service.objects.filter(pk__in=service_ids))}
+        return {
+            "services": list(Service.objects.filter(pk__in=service_ids)),
+            "recent_reports": list(
+                reports_visible_to(user)
+                .filter(status="succeeded")
+                .select_related("service")
+                .order_by("-period_start", "-finished_at")[:6]
+            ),
+        }
     if role in CASE_ROLES:
         return case_worker_panels(user=user, role=role)
     return {}
@@ -76,6 +86,9 @@ def case_worker_panels(*, user, role: str) -> dict:
     if role == Role.SERVICE_MANAGER:
         managed = [m.service for m in access.memberships_of(user) if m.role == role]
         panels["capacities"] = [participant_selectors.capacity(service) for service in managed]
+        from reports.selectors import drafts_awaiting_approval
+
+        panels["reports_to_approve"] = drafts_awaiting_approval(user)
         panels["open_referrals"] = (
             access.referrals_visible_to(user).filter(status__in=Referral.OPEN_STATUSES).count()
         )

@@ -158,13 +158,18 @@ def test_declining_needs_a_reason(manager_client, service):
         "decided_on_year": today.year,
     }
     response = manager_client.post(url, {**date, "reason": ""})
-    assert "This field is required" in response.content.decode()
+    body = response.content.decode()
+    assert "This field is required" in body
+    assert "Choose the main reason for declining" in body
     referral.refresh_from_db()
     assert referral.status == Referral.Status.RECEIVED
-    manager_client.post(url, {**date, "reason": "Not screened in"})
+    response = manager_client.post(url, {**date, "reason": "Not screened in", "category": "bogus"})
+    assert "Select a valid choice" in response.content.decode()
+    manager_client.post(url, {**date, "reason": "Not screened in", "category": "not_screened_in"})
     referral.refresh_from_db()
     assert referral.status == Referral.Status.DECLINED
     assert referral.decision_reason == "Not screened in"
+    assert referral.decline_category == Referral.DeclineCategory.NOT_SCREENED_IN
 
 
 def test_a_closed_referral_cannot_be_accepted(manager_client, service):

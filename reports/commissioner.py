@@ -1,0 +1,452 @@
+"""The commissioner report's figures: counts only, never names or identifiers.
+
+`gather_counts` reads the raw counts of a set of services for one quarter with grouped
+queries (a fixed number, whatever the size of the service). The counts are stored on the
+report when it is produced, so a national roll-up adds up exactly what each service manager
+approved. `sections` turns counts into the tables and charts both reports print, with
+small numbers suppressed (see suppression.py).
+"""
+
+import datetime
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from crisisline.models import CrisisCall, Urgency
+from participants.models import OutcomeSnapshot, Participant, Referral, Stage, StageChange
+from resettle.accounts.models import Service
+from sessions import compliance
+from sessions.models import Attendance, Outcome
+
+from . import charts
+from .quarters import Quarter
+from .suppression import Cell, breakdown, cell, is_small, percent
+
+ACTIVE_STAGES = (Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON)
+TIME_BANDS = (
+    ("under_6m", "Under 6 months", 0, 6),
+    ("6_to_12m", "6 to 12 months", 6, 12),
+    ("1_to_2y", "1 to 2 years", 12, 24),
+    ("over_2y", "Over 2 years", 24, None),
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _day_bounds(quarter: Quarter) -> tuple[datetime.datetime, datetime.datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.datetime.combine(quarter.start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(quarter.next().start, datetime.time.min, tzinfo=tz),
+    )
+
+
+def _months_between(start: datetime.date, end: datetime.date) -> float:
+    return (end - start).days / (365.25 / 12)
+
+
+def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
+    """Every raw count of the report for these services and this quarter (JSON-ready)."""
+    start, end = quarter.start, quarter.end
+    since, until = _day_bounds(quarter)
+    services = Service.objects.filter(pk__in=service_ids)
+    referrals = Referral.objects.filter(service_id__in=service_ids)
+    decided = referrals.filter(decided_on__range=(start, end))
+    by_status = dict(decided.values_list("status").annotate(n=Count("pk")).order_by())
+    declined_by = dict(
+        decided.filter(status=Referral.Status.DECLINED)
+        .values_list("decline_category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+    # Stage at quarter end: each man's latest move on or before the last day.
+    latest_move = StageChange.objects.filter(
+        participant=OuterRef("pk"), effective_on__lte=end
+    ).order_by("-effective_on", "-recorded_at")
+    people = Participant.objects.filter(service_id__in=service_ids).annotate(
+        stage_at_end=Subquery(latest_move.values("to_stage")[:1]),
+        joined_on=Subquery(
+            StageChange.objects.filter(participant=OuterRef("pk"))
+            .values("participant")
+            .annotate(first=Min("effective_on"))
+            .values("first")[:1]
+        ),
+    )
+    at_end = list(
+        people.filter(stage_at_end__isnull=False).values_list("stage_at_end", "joined_on")
+    )
+    caseload = Counter(stage for stage, _joined in at_end)
+    months_in_service = [
+        _months_between(joined, end)
+        for stage, joined in at_end
+        if stage in ACTIVE_STAGES and joined is not None
+    ]
+    bands = Counter()
+    for months in months_in_service:
+        for key, _label, low, high in TIME_BANDS:
+            if months >= low and (high is None or months < high):
+                bands[key] += 1
+                break
+
+    moves = StageChange.objects.filter(
+        participant__service_id__in=service_ids, effective_on__range=(start, end)
+    )
+    movements = Counter()
+    for kind, recall_type, ending, n in (
+        moves.values_list("kind", "recall_type", "ending").annotate(n=Count("pk")).order_by()
+    ):
+        if kind == StageChange.Kind.RECALLED:
+            movements[f"recalled_{recall_type or 'standard'}"] += n
+        elif kind == StageChange.Kind.ENDED:
+            movements["ended"] += n
+            movements[f"ending_{ending or 'not_recorded'}"] += n
+        else:
+            movements[kind] += n
+
+    outcomes = dict(
+        Attendance.objects.filter(
+            session__service_id__in=service_ids,
+            session__enforceable=True,
+            session__starts_at__gte=since,
+            # Sessions still to come (a report run mid-quarter) have no outcome yet.
+            session__starts_at__lt=min(until, timezone.now()),
+        )
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+    calls = CrisisCall.objects.filter(
+        service_id__in=service_ids, started_at__gte=since, started_at__lt=until
+    )
+    by_urgency = dict(calls.values_list("urgency").annotate(n=Count("pk")).order_by())
+    by_hour = dict(
+        calls.annotate(hour=ExtractHour("started_at"))
+        .values_list("hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_weekday = dict(
+        calls.annotate(day=ExtractIsoWeekDay("started_at"))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+    snapshots = OutcomeSnapshot.objects.filter(
+        participant__service_id__in=service_ids, taken_on__range=(start, end)
+    )
+    on_release = dict(
+        snapshots.filter(point=OutcomeSnapshot.Point.RELEASE)
+        .values_list("accommodation")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    latest_snapshot = OutcomeSnapshot.objects.filter(
+        participant=OuterRef("participant"), taken_on__range=(start, end)
+    ).order_by("-taken_on", "-pk")
+    occupation = dict(
+        snapshots.filter(pk=Subquery(latest_snapshot.values("pk")[:1]))
+        .values_list("occupation")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+    return {
+        "quarter": quarter.key,
+        "services": sorted(s.name for s in services),
+        "funded": {
+            "community": sum(s.funded_community_places for s in services),
+            "custody": sum(s.funded_custody_places for s in services),
+        },
+        "referrals": {
+            "received": referrals.filter(received_on__range=(start, end)).count(),
+            "accepted": by_status.get(Referral.Status.ACCEPTED, 0)
+            + by_status.get(Referral.Status.WAITING_LIST, 0),
+            "declined": by_status.get(Referral.Status.DECLINED, 0),
+            "withdrawn": by_status.get(Referral.Status.WITHDRAWN, 0),
+        },
+        "declined_by_reason": {
+            code: declined_by.get(code, 0) for code in Referral.DeclineCategory.values
+        }
+        | ({"not_recorded": declined_by[""]} if declined_by.get("") else {}),
+        "caseload": {stage: caseload.get(stage, 0) for stage in Stage.values},
+        "movements": {
+            key: movements.get(key, 0)
+            for key in (
+                "released",
+                "re_released",
+                "moved_on",
+                "recalled_fixed_term",
+                "recalled_standard",
+                "ended",
+                *(f"ending_{code}" for code in StageChange.Ending.values),
+                "ending_not_recorded",
+            )
+        },
+        "attendance": {code: outcomes.get(code, 0) for code in Outcome.values},
+        "time_in_service": {key: bands.get(key, 0) for key, *_rest in TIME_BANDS},
+        "median_months_in_service": round(statistics.median(months_in_service), 1)
+        if months_in_service
+        else None,
+        "calls": {
+            "urgency": {code: by_urgency.get(code, 0) for code in Urgency.values},
+            "hour": [by_hour.get(hour, 0) for hour in range(24)],
+            "weekday": [by_weekday.get(day, 0) for day in range(1, 8)],
+        },
+        "accommodation_on_release": {
+            code: on_release.get(code, 0) for code in OutcomeSnapshot.Accommodation.values
+        },
+        "occupation": {code: occupation.get(code, 0) for code in OutcomeSnapshot.Occupation.values},
+    }
+
+
+def add_counts(all_counts: list[dict]) -> dict:
+    """The sum of several services' counts (lists add element by element)."""
+
+    def combine(values: list):
+        first = values[0]
+        if isinstance(first, dict):
+            keys = dict.fromkeys(key for value in values for key in value)
+            return {key: combine([v.get(key, 0) for v in values]) for key in keys}
+        if isinstance(first, list):
+            return [sum(items) for items in zip(*values, strict=True)]
+        if first is None or isinstance(first, str):
+            return None
+        return sum(values)
+
+    total = combine(all_counts)
+    total["services"] = sorted(name for counts in all_counts for name in counts["services"])
+    total["quarter"] = all_counts[0]["quarter"]
+    total["median_months_in_service"] = None  # medians do not add up
+    return total
+
+
+# --- Presentation ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    value: Cell | str
+    share: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[Row]
+    chart: str = ""
+    note: str = ""
+    share_heading: str = ""
+    extra_tables: list = field(default_factory=list)
+
+
+def _labelled(counts: dict, labels: dict) -> list[Row]:
+    cells = breakdown(counts)
+    return [Row(labels.get(key, key), cells[key]) for key in counts]
+
+
+def _chart_items(rows: list[Row]) -> list[tuple[str, Cell]]:
+    return [(row.label, row.value) for row in rows if isinstance(row.value, Cell)]
+
+
+def sections(counts: dict) -> list[Section]:
+    referrals = counts["referrals"]
+    decline_labels = dict(Referral.DeclineCategory.choices) | {"not_recorded": "Not recorded"}
+    caseload = counts["caseload"]
+    funded = counts["funded"]
+    moves = counts["movements"]
+    attendance = counts["attendance"]
+    counted = sum(n for code, n in attendance.items() if code not in compliance.NOT_COUNTED)
+    attended = sum(attendance.get(code, 0) for code in compliance.ATTENDED)
+    compliant = sum(attendance.get(code, 0) for code in compliance.COMPLIANT)
+    community = caseload[Stage.COMMUNITY] + caseload[Stage.MOVE_ON]
+    calls = counts["calls"]
+    total_calls = sum(calls["urgency"].values())
+    released = counts["accommodation_on_release"]
+    released_total = sum(released.values())
+    occupation = counts["occupation"]
+    occupation_total = sum(occupation.values())
+    in_ete = sum(
+        occupation.get(code, 0)
+        for code in (
+            OutcomeSnapshot.Occupation.EMPLOYED,
+            OutcomeSnapshot.Occupation.TRAINING,
+            OutcomeSnapshot.Occupation.EDUCATION,
+        )
+    )
+
+    referral_rows = [
+        Row("Referrals received", cell(referrals["received"])),
+        Row("Accepted", cell(referrals["accepted"])),
+        Row("Declined", cell(referrals["declined"])),
+        Row("Withdrawn", cell(referrals["withdrawn"])),
+    ]
+    decline_rows = _labelled(counts["declined_by_reason"], decline_labels)
+    stage_rows = [
+        Row("Waiting list", cell(caseload[Stage.WAITING])),
+        Row(
+            "In-reach (in custody)",
+            cell(caseload[Stage.IN_REACH]),
+            f"of {funded['custody']} funded custody places",
+        ),
+        Row(
+            "In the community (including move-on)",
+            cell(community),
+            f"of {funded['community']} funded community places",
+        ),
+        Row("of whom in move-on", cell(caseload[Stage.MOVE_ON])),
+    ]
+    ending_labels = dict(StageChange.Ending.choices) | {"not_recorded": "Not recorded"}
+    movement_rows = [
+        Row("Released into the community", cell(moves["released"])),
+        Row("Re-released after recall", cell(moves["re_released"])),
+        Row("Moved on", cell(moves["moved_on"])),
+        Row("Recalled to custody: fixed-term", cell(moves["recalled_fixed_term"])),
+        Row("Recalled to custody: standard", cell(moves["recalled_standard"])),
+        Row("Ended", cell(moves["ended"])),
+    ]
+    ending_rows = _labelled(
+        {code: moves[f"ending_{code}"] for code in [*StageChange.Ending.values, "not_recorded"]},
+        ending_labels,
+    )
+    attendance_rows = [
+        Row("Enforceable attendances expected", cell(counted)),
+        Row("Attended", cell(attended), percent(attended, counted, of_people=False)),
+        Row(
+            "Complied (attended or an acceptable absence)",
+            cell(compliant),
+            percent(compliant, counted, of_people=False),
+        ),
+        Row(
+            "Unacceptable absences",
+            cell(attendance.get(Outcome.UNACCEPTABLE_ABSENCE, 0)),
+            percent(attendance.get(Outcome.UNACCEPTABLE_ABSENCE, 0), counted, of_people=False),
+        ),
+        Row(
+            "Not counted (cancelled by the service, rescheduled, sent home for a service issue)",
+            cell(sum(attendance.get(code, 0) for code in compliance.NOT_COUNTED)),
+        ),
+    ]
+    band_rows = _labelled(counts["time_in_service"], {key: label for key, label, *_ in TIME_BANDS})
+    median = counts.get("median_months_in_service")
+    active = sum(counts["time_in_service"].values())
+    urgency_rows = _labelled(calls["urgency"], dict(Urgency.choices))
+    hour_cells = list(breakdown(dict(enumerate(calls["hour"]))).values())
+    weekday_cells = list(breakdown(dict(enumerate(calls["weekday"]))).values())
+    accommodation_rows = _labelled(released, dict(OutcomeSnapshot.Accommodation.choices))
+    occupation_rows = _labelled(occupation, dict(OutcomeSnapshot.Occupation.choices))
+    nfa = released.get(OutcomeSnapshot.Accommodation.NFA, 0)
+
+    calls_section = Section(
+        "Crisis-line calls",
+        [Row("Calls in the quarter", cell(total_calls)), *urgency_rows],
+        chart=charts.bar_chart(_chart_items(urgency_rows), title="Calls by urgency"),
+        extra_tables=[
+            (
+                "Calls by hour of day",
+                [Row(f"{hour:02d}:00–{hour:02d}:59", c) for hour, c in enumerate(hour_cells)],
+            ),
+            (
+                "Calls by day of the week",
+                [Row(day, c) for day, c in zip(WEEKDAYS, weekday_cells, strict=True)],
+            ),
+        ],
+    )
+    calls_section.chart += charts.bar_chart(
+        [(f"{hour:02d}", c) for hour, c in enumerate(hour_cells)],
+        title="Calls by hour of day",
+        compact=True,
+    )
+    calls_section.chart += charts.bar_chart(
+        list(zip(WEEKDAYS, weekday_cells, strict=True)), title="Calls by day of the week"
+    )
+
+    return [
+        Section(
+            "Referrals",
+            referral_rows,
+            chart=charts.bar_chart(_chart_items(referral_rows), title="Referrals"),
+            extra_tables=[("Main reason for declining", decline_rows)],
+        ),
+        Section(
+            "Caseload at the end of the quarter",
+            stage_rows,
+            chart=charts.bar_chart(_chart_items(stage_rows[:3]), title="Caseload by stage"),
+            share_heading="Against",
+        ),
+        Section(
+            "Releases, move-ons, recalls and endings",
+            movement_rows,
+            chart=charts.bar_chart(_chart_items(movement_rows), title="Moves in the quarter"),
+            extra_tables=[("How cases ended", ending_rows)],
+        ),
+        Section(
+            "Attendance at enforceable sessions",
+            attendance_rows,
+            share_heading="Rate",
+            note="Counts are of attendances, not people. Rates leave out sessions not counted.",
+        ),
+        Section(
+            "Time in the service (people in service at quarter end)",
+            [*band_rows, Row("Median time in service", _median_text(median, active))],
+            chart=charts.bar_chart(_chart_items(band_rows), title="Time in service"),
+        ),
+        calls_section,
+        Section(
+            "Accommodation on release",
+            [
+                *accommodation_rows,
+                Row("Released to no fixed abode", cell(nfa), percent(nfa, released_total)),
+            ],
+            chart=charts.bar_chart(_chart_items(accommodation_rows), title="Accommodation"),
+            share_heading="Share",
+            note="From the outcome recorded on the day of release, for releases in the quarter.",
+        ),
+        Section(
+            "Employment, training and education",
+            [
+                *occupation_rows,
+                Row(
+                    "In work, training or education",
+                    cell(in_ete),
+                    percent(in_ete, occupation_total),
+                ),
+            ],
+            chart=charts.bar_chart(_chart_items(occupation_rows), title="Occupation"),
+            share_heading="Share",
+            note="Each man's latest outcome recorded in the quarter.",
+        ),
+    ]
+
+
+def _median_text(median, active: int) -> str:
+    if median is None:
+        return "not available for a roll-up" if active else "–"
+    if is_small(active):
+        return "not shown"
+    return f"{median:g} months"
+
+
+def service_summary(counts: dict) -> dict:
+    """One service's line in the national roll-up."""
+    caseload = counts["caseload"]
+    moves = counts["movements"]
+    return {
+        "name": counts["services"][0]
+        if len(counts["services"]) == 1
+        else ", ".join(counts["services"]),
+        "custody": cell(caseload[Stage.IN_REACH]),
+        "custody_funded": counts["funded"]["custody"],
+        "community": cell(caseload[Stage.COMMUNITY] + caseload[Stage.MOVE_ON]),
+        "community_funded": counts["funded"]["community"],
+        "referrals": cell(counts["referrals"]["received"]),
+        "releases": cell(moves["released"] + moves["re_released"]),
+        "recalls": cell(moves["recalled_fixed_term"] + moves["recalled_standard"]),
+        "calls": cell(sum(counts["calls"]["urgency"].values())),
+    }
