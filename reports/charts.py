@@ -19,7 +19,7 @@ def bar_chart(items: list[tuple[str, Cell]], *, title: str, compact: bool = Fals
         return ""
     if compact:
         return _column_chart(items, title=title)
-    label_width, bar_width, row_height = 230, 300, 22
+    label_width, bar_width, row_height = 190, 190, 22
     height = row_height * len(items) + 30
     largest = max((c.count for _label, c in items if not c.hidden), default=0) or 1
     parts = [

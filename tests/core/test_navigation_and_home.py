@@ -5,13 +5,29 @@ pytestmark = pytest.mark.django_db
 
 # What each role finds in the primary navigation. A role never sees a link it cannot use.
 EXPECTED_NAVIGATION = {
-    "offender_manager": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "offender_manager": [
+        "Home",
+        "My day",
+        "Caseload",
+        "Referrals",
+        "Crisis line",
+        "Handover",
+        "Reports",
+    ],
     "keyworker": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
     "psychologist": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
-    "service_manager": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
+    "service_manager": [
+        "Home",
+        "My day",
+        "Caseload",
+        "Referrals",
+        "Crisis line",
+        "Handover",
+        "Reports",
+    ],
     "crisis_worker": ["Home", "Crisis line"],
     "administrator": ["Home", "Staff accounts"],
-    "commissioner": ["Home"],
+    "commissioner": ["Home", "Reports"],
 }
 
 

@@ -11,6 +11,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
+PRIVATE_ROOT = ROOT / "test-artifacts" / "private"
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
         "REDIS_URL": TEST_REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PRIVATE_STORAGE_ROOT": str(PRIVATE_ROOT),
     }
     log_path = ROOT / "test-artifacts" / "celery-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +35,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "resettle", "worker",
-            "--pool=solo", "--concurrency=1", "--loglevel=INFO",
+            # prefork, as in production: time limits and a lost child are handled as there.
+            "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
             "--without-mingle", "--without-gossip", "--hostname=test-worker@%h",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
