@@ -111,6 +111,14 @@ def extra_seeders():
     from crisisline.demo import seed_calls
     from participants.demo import seed_participants, seed_referrals_only
     from riskplans.demo import seed_risk
+    from reports.demo import seed_reports
     from sessions.demo import seed_sessions
 
-    return [seed_participants, seed_referrals_only, seed_risk, seed_calls, seed_sessions]
+    return [
+        seed_participants,
+        seed_referrals_only,
+        seed_risk,
+        seed_calls,
+        seed_sessions,
+        seed_reports,
+    ]
