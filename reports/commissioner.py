@@ -48,6 +48,11 @@ def _months_between(start: datetime.date, end: datetime.date) -> float:
     return (end - start).days / (365.25 / 12)
 
 
+def _count_by(queryset, field: str) -> dict:
+    """{value of `field`: number of rows} in one grouped query."""
+    return dict(queryset.values_list(field).annotate(n=Count("pk")).order_by())
+
+
 def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
     """Every raw count of the report for these services and this quarter (JSON-ready)."""
     start, end = quarter.start, quarter.end
@@ -55,13 +60,8 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
     services = Service.objects.filter(pk__in=service_ids)
     referrals = Referral.objects.filter(service_id__in=service_ids)
     decided = referrals.filter(decided_on__range=(start, end))
-    by_status = dict(decided.values_list("status").annotate(n=Count("pk")).order_by())
-    declined_by = dict(
-        decided.filter(status=Referral.Status.DECLINED)
-        .values_list("decline_category")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    by_status = _count_by(decided, "status")
+    declined_by = _count_by(decided.filter(status=Referral.Status.DECLINED), "decline_category")
 
     # Stage at quarter end: each man's latest move on or before the last day.
     latest_move = StageChange.objects.filter(
@@ -107,53 +107,33 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
         else:
             movements[kind] += n
 
-    outcomes = dict(
+    outcomes = _count_by(
         Attendance.objects.filter(
             session__service_id__in=service_ids,
             session__enforceable=True,
             session__starts_at__gte=since,
             # Sessions still to come (a report run mid-quarter) have no outcome yet.
             session__starts_at__lt=min(until, timezone.now()),
-        )
-        .values_list("outcome")
-        .annotate(n=Count("pk"))
-        .order_by()
+        ),
+        "outcome",
     )
 
     calls = CrisisCall.objects.filter(
         service_id__in=service_ids, started_at__gte=since, started_at__lt=until
     )
-    by_urgency = dict(calls.values_list("urgency").annotate(n=Count("pk")).order_by())
-    by_hour = dict(
-        calls.annotate(hour=ExtractHour("started_at"))
-        .values_list("hour")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    by_weekday = dict(
-        calls.annotate(day=ExtractIsoWeekDay("started_at"))
-        .values_list("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    by_urgency = _count_by(calls, "urgency")
+    by_hour = _count_by(calls.annotate(hour=ExtractHour("started_at")), "hour")
+    by_weekday = _count_by(calls.annotate(day=ExtractIsoWeekDay("started_at")), "day")
 
     snapshots = OutcomeSnapshot.objects.filter(
         participant__service_id__in=service_ids, taken_on__range=(start, end)
     )
-    on_release = dict(
-        snapshots.filter(point=OutcomeSnapshot.Point.RELEASE)
-        .values_list("accommodation")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    on_release = _count_by(snapshots.filter(point=OutcomeSnapshot.Point.RELEASE), "accommodation")
     latest_snapshot = OutcomeSnapshot.objects.filter(
         participant=OuterRef("participant"), taken_on__range=(start, end)
     ).order_by("-taken_on", "-pk")
-    occupation = dict(
-        snapshots.filter(pk=Subquery(latest_snapshot.values("pk")[:1]))
-        .values_list("occupation")
-        .annotate(n=Count("pk"))
-        .order_by()
+    occupation = _count_by(
+        snapshots.filter(pk=Subquery(latest_snapshot.values("pk")[:1])), "occupation"
     )
 
     return {

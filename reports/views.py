@@ -77,9 +77,9 @@ def compliance_new(request):
 
 @access.role_required(Role.SERVICE_MANAGER)
 def commissioner_new(request):
-    managed = list(
-        Service.objects.filter(pk__in=access.service_ids_for(request.user, [Role.SERVICE_MANAGER]))
-    )
+    managed = Service.objects.filter(
+        pk__in=access.service_ids_for(request.user, [Role.SERVICE_MANAGER])
+    ).order_by("name")
     form = CommissionerReportForm(request.POST or None, services=managed)
     if request.method == "POST" and form.is_valid():
         try:

@@ -3,28 +3,14 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
+CASE_NAVIGATION = ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"]
+
 # What each role finds in the primary navigation. A role never sees a link it cannot use.
 EXPECTED_NAVIGATION = {
-    "offender_manager": [
-        "Home",
-        "My day",
-        "Caseload",
-        "Referrals",
-        "Crisis line",
-        "Handover",
-        "Reports",
-    ],
-    "keyworker": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
-    "psychologist": ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"],
-    "service_manager": [
-        "Home",
-        "My day",
-        "Caseload",
-        "Referrals",
-        "Crisis line",
-        "Handover",
-        "Reports",
-    ],
+    "offender_manager": [*CASE_NAVIGATION, "Reports"],
+    "keyworker": CASE_NAVIGATION,
+    "psychologist": CASE_NAVIGATION,
+    "service_manager": [*CASE_NAVIGATION, "Reports"],
     "crisis_worker": ["Home", "Crisis line"],
     "administrator": ["Home", "Staff accounts"],
     "commissioner": ["Home", "Reports"],
