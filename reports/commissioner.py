@@ -199,7 +199,8 @@ def add_counts(all_counts: list[dict]) -> dict:
             return None
         return sum(values)
 
-    total = combine(all_counts)
+    # Service names are listed, not added up (summing a list of names raised TypeError).
+    total = combine([{k: v for k, v in counts.items() if k != "services"} for counts in all_counts])
     total["services"] = sorted(name for counts in all_counts for name in counts["services"])
     total["quarter"] = all_counts[0]["quarter"]
     total["median_months_in_service"] = None  # medians do not add up
@@ -228,7 +229,10 @@ class Section:
 
 def _labelled(counts: dict, labels: dict) -> list[Row]:
     cells = breakdown(counts)
-    return [Row(labels.get(key, key), cells[key]) for key in counts]
+    # In the labels' order: stored figures (jsonb) come back with their keys reordered.
+    order = {key: index for index, key in enumerate(labels)}
+    keys = sorted(counts, key=lambda key: order.get(key, len(order)))
+    return [Row(labels.get(key, key), cells[key]) for key in keys]
 
 
 def _chart_items(rows: list[Row]) -> list[tuple[str, Cell]]:

@@ -157,6 +157,8 @@ def produce_again(*, actor: User, report: ReportRequest) -> tuple[ReportRequest,
             raise ValidationError("Only a draft commissioner report can be produced again")
         if report.is_active:
             raise ValidationError("This report is still being produced")
+        if report.superseded_at:  # e.g. the button pressed twice: a newer draft exists
+            raise ValidationError("A newer draft already replaced this one")
         report.superseded_at = timezone.now()
         report.save()
         fresh = ReportRequest.objects.create(
