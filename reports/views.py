@@ -119,11 +119,19 @@ def detail(request, pk):
 @report_roles
 def progress(request, pk):
     """The progress fragment htmx polls; without htmx, the whole page."""
-    report = access.get_report_for(request.user, pk)
+    report = access.get_report_for(request.user, pk, "poll")
     if not request.htmx:
         return redirect("reports:detail", pk=report.pk)
-    template = "reports/_row.html" if request.GET.get("as") == "row" else "reports/_progress.html"
-    return render(request, template, {"report": report})
+    shown_as = request.GET.get("as")
+    if shown_as == "row":
+        return render(request, "reports/_row.html", {"report": report})
+    if shown_as == "detail":
+        return render(
+            request,
+            "reports/_detail_status.html",
+            selectors.detail_context(request.user, report),
+        )
+    return render(request, "reports/_progress.html", {"report": report})
 
 
 @report_roles

@@ -302,20 +302,26 @@ def reports_visible_to(user):
 def may_act_on_report(user, report, action: str) -> bool:
     from reports.models import ReportKind
 
+    if action == "approve":
+        return report.kind == ReportKind.COMMISSIONER and is_service_manager_of(
+            user, report.service_id
+        )
     if report.kind == ReportKind.COMPLIANCE:
         # The man's current offender manager (or a service manager): not one who has left him.
         return can_recall(user, report.participant)
     if report.kind == ReportKind.COMMISSIONER:
         if is_service_manager_of(user, report.service_id):
             return True
-        return action in ("view", "download")
+        return action in ("view", "poll", "download")
     return has_role(user, [Role.COMMISSIONER])
 
 
 def get_report_for(user, pk, action: str = "view"):
     """A report this user may see (404 otherwise); 403 when seen but `action` is not theirs.
 
-    Actions: view, download, retry, approve (commissioner reports: their service manager).
+    Actions: view, poll (the progress fragment), download, retry, approve (commissioner
+    reports: their service manager). Opening or downloading a report about a man is logged
+    as a view of his record; polling its progress is not.
     """
     from django.core.exceptions import ValidationError
     from django.http import Http404
@@ -336,7 +342,7 @@ def get_report_for(user, pk, action: str = "view"):
 
             log_record_access(user=user, participant_id=report.participant_id, allowed=False)
         raise PermissionDenied("Your role does not allow this for this report.")
-    if report.participant_id and action == "download":
+    if report.participant_id and action in ("view", "download"):
         from resettle.audit import log_record_access
 
         log_record_access(

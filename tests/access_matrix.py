@@ -31,3 +31,16 @@ def assert_status(response, expected: int) -> None:
         body = response.content.decode()
         assert "Page not found" in body
         assert "Jamal" not in body and "Okoro" not in body
+
+
+def persona_cases(pages, expected_status) -> list:
+    """One test case for each page × persona, carrying the status the rules expect."""
+    import pytest
+
+    return [
+        pytest.param(
+            page, persona, expected_status(persona, page.kind), id=f"{page.case}-{persona}"
+        )
+        for page in pages
+        for persona in PERSONAS
+    ]

@@ -110,8 +110,8 @@ def extra_seeders():
     """Demo builders of the case apps, in order; each takes the services by key."""
     from crisisline.demo import seed_calls
     from participants.demo import seed_participants, seed_referrals_only
-    from riskplans.demo import seed_risk
     from reports.demo import seed_reports
+    from riskplans.demo import seed_risk
     from sessions.demo import seed_sessions
 
     return [

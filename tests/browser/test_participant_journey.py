@@ -8,6 +8,8 @@ from django.utils import timezone
 from participants.models import Participant, Referral
 from tests.factories import days_ago
 
+from .steps import success_banner
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -45,10 +47,6 @@ def fill_referral(page, *, prison_number: str) -> None:
 
 def stage_tag(page):
     return page.get_by_test_id("identity-bar").locator(".govuk-tag").first
-
-
-def success_banner(page):
-    return page.locator(".govuk-notification-banner--success")
 
 
 def record_stage_change(page, link: str, today: datetime.date, **extra) -> None:

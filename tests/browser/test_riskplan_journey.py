@@ -8,6 +8,7 @@ from django.urls import reverse
 from riskplans.models import PlanStatus, RiskManagementPlan
 
 from .conftest import serious_accessibility_violations
+from .steps import success_banner, switch_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,29 +20,12 @@ SECOND_CONTINGENCY = (
 RETURN_COMMENT = "Say who acts out of hours, not only the keyworker."
 
 
-def success_banner(page):
-    return page.locator(".govuk-notification-banner--success")
-
-
 def no_errors(page) -> None:
     summary = page.locator(".govuk-error-summary")
     assert summary.count() == 0, summary.first.inner_text()
     # Refusals from the services come back as an "Important" banner, not an error summary.
     refusals = page.locator(".govuk-notification-banner:not(.govuk-notification-banner--success)")
     assert refusals.count() == 0, refusals.first.inner_text()
-
-
-def sign_out(page) -> None:
-    page.get_by_role("navigation", name="Account navigation").get_by_role(
-        "button", name="Sign out", exact=True
-    ).click()
-    page.wait_for_url("**/accounts/sign-in/**")
-
-
-def switch_to(page, sign_in, user) -> None:
-    sign_out(page)
-    sign_in(user)
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def plan_status(page) -> str:

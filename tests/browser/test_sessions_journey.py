@@ -13,6 +13,7 @@ from sessions.models import Attendance, EnforcementDecision, Outcome, Session, S
 from tests.factories import ParticipantFactory
 
 from .conftest import serious_accessibility_violations
+from .steps import no_errors, primary_nav, success_banner, switch_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,34 +23,6 @@ DECISION_REASON = "Two missed group sessions this month; the letter sets out wha
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def success_banner(page):
-    return page.locator(".govuk-notification-banner--success")
-
-
-def no_errors(page) -> None:
-    summary = page.locator(".govuk-error-summary")
-    assert summary.count() == 0, summary.first.inner_text()
-
-
-def sign_out(page) -> None:
-    page.get_by_role("navigation", name="Account navigation").get_by_role(
-        "button", name="Sign out", exact=True
-    ).click()
-    page.wait_for_url("**/accounts/sign-in/**")
-
-
-def switch_to(page, sign_in, user) -> None:
-    sign_out(page)
-    sign_in(user)
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def primary_nav(page, label: str) -> None:
-    page.get_by_role("navigation", name="Primary navigation").get_by_role(
-        "link", name=label, exact=True
-    ).click()
 
 
 def times_today() -> tuple[datetime.time, datetime.time, datetime.time, datetime.time]:

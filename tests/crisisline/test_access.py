@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from crisisline import services
 from crisisline.models import BankHoliday, CallerType, CrisisCall, Urgency
-from tests.access_matrix import PERSONAS, assert_status, sign_in_as
+from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -155,16 +155,7 @@ def url_for(record, name: str, args: tuple) -> str:
     return reverse(f"crisisline:{name}", args=[record[arg].pk for arg in args])
 
 
-@pytest.mark.parametrize(
-    ("page", "persona", "expected"),
-    [
-        pytest.param(
-            page, persona, expected_status(persona, page.kind), id=f"{page.case}-{persona}"
-        )
-        for page in GET_PAGES
-        for persona in PERSONAS
-    ],
-)
+@pytest.mark.parametrize(("page", "persona", "expected"), persona_cases(GET_PAGES, expected_status))
 def test_each_page_answers_each_persona_as_the_rules_say(
     client, client_for, personas, record, page, persona, expected
 ):

@@ -24,7 +24,7 @@ from riskplans.models import (
     RiskAssessment,
     RiskManagementPlan,
 )
-from tests.access_matrix import PERSONAS, assert_status, sign_in_as
+from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 from tests.factories import days_ago
 
 pytestmark = pytest.mark.django_db
@@ -178,16 +178,7 @@ def return_for_revision(plan, personas):
     )
 
 
-@pytest.mark.parametrize(
-    ("page", "persona", "expected"),
-    [
-        pytest.param(
-            page, persona, expected_status(persona, page.kind), id=f"{page.case}-{persona}"
-        )
-        for page in GET_PAGES
-        for persona in PERSONAS
-    ],
-)
+@pytest.mark.parametrize(("page", "persona", "expected"), persona_cases(GET_PAGES, expected_status))
 def test_each_page_answers_each_persona_as_the_rules_say(
     client, client_for, personas, record, page, persona, expected
 ):

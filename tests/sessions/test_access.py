@@ -35,7 +35,7 @@ from sessions.models import (
     SessionType,
     Visibility,
 )
-from tests.access_matrix import PERSONAS, assert_status, sign_in_as
+from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,16 +170,7 @@ def url_for(record, name: str, args: tuple) -> str:
     return reverse(f"keywork:{name}", args=[record[arg].pk for arg in args])
 
 
-@pytest.mark.parametrize(
-    ("page", "persona", "expected"),
-    [
-        pytest.param(
-            page, persona, expected_status(persona, page.kind), id=f"{page.case}-{persona}"
-        )
-        for page in GET_PAGES
-        for persona in PERSONAS
-    ],
-)
+@pytest.mark.parametrize(("page", "persona", "expected"), persona_cases(GET_PAGES, expected_status))
 def test_each_page_answers_each_persona_as_the_rules_say(
     client, client_for, personas, record, page, persona, expected
 ):
