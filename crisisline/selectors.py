@@ -17,8 +17,11 @@ CRISIS_CONDITION_CATEGORIES = ("exclusion_zone", "non_contact", "curfew", "resid
 
 
 def crisis_participants_for(user) -> QuerySet[Participant]:
-    return Participant.objects.filter(
-        service_id__in=access.service_ids_for(user, CRISIS_SUMMARY_ROLES)
+    return access.without_exclusions(
+        Participant.objects.filter(
+            service_id__in=access.service_ids_for(user, CRISIS_SUMMARY_ROLES)
+        ),
+        user,
     )
 
 
@@ -84,6 +87,9 @@ def get_summary_participant(user, pk) -> Participant:
     try:
         participant = crisis_participants_for(user).select_related("service").get(pk=pk)
     except (Participant.DoesNotExist, ValidationError, ValueError) as error:
+        if access.is_uuid(pk) and access.is_excluded_in_own_service(user, pk):
+            log_record_access(user=user, participant_id=pk, allowed=False)
+            raise access.ExcludedFromRecord("You are excluded from this record.") from error
         raise Http404("No such participant") from error
     log_record_access(
         user=user,
@@ -125,7 +131,10 @@ def crisis_summary(participant: Participant) -> dict:
 
 
 def calls_visible_to(user, roles=CRISIS_SUMMARY_ROLES) -> QuerySet[CrisisCall]:
-    return CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles))
+    """Calls of the user's services, except those about a man they are excluded from."""
+    return CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles)).exclude(
+        participant_id__in=access.excluded_participant_ids(user)
+    )
 
 
 def get_call_for(user, pk) -> CrisisCall:

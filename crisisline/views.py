@@ -55,7 +55,7 @@ def call_add(request):
     if request.method == "GET" and request.GET.get("participant"):
         chosen = (
             participants.filter(pk=request.GET["participant"]).first()
-            if _is_uuid(request.GET["participant"])
+            if access.is_uuid(request.GET["participant"])
             else None
         )
         if chosen is not None:
@@ -93,16 +93,6 @@ def call_add(request):
     if chosen is None and form.is_bound:
         chosen = form.cleaned_data.get("participant") if hasattr(form, "cleaned_data") else None
     return render(request, "crisisline/call_form.html", {"form": form, "chosen": chosen})
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @crisis_roles

@@ -432,3 +432,47 @@ class CaseloadFilterForm(forms.Form):
         self.fields["keyworker"].choices = [("", "Anyone")] + [
             (str(person.pk), person.full_name) for person in staff
         ]
+
+
+class ExclusionForm(PlainTextMixin, forms.Form):
+    staff = forms.ModelChoiceField(
+        label="Member of staff to exclude",
+        queryset=None,
+        empty_label="Choose someone",
+        error_messages={
+            "required": "Choose who to exclude",
+            "invalid_choice": "Choose someone who works in his service and is not in his team",
+        },
+    )
+    reason = forms.CharField(
+        label="Why they must not see his record",
+        help_text="For example: knows him or his family personally. Only service managers see this.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why they are excluded"},
+        validators=[MaxLengthValidator(1000)],
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff
+
+
+class TemporaryAccessForm(PlainTextMixin, forms.Form):
+    HOURS = [(4, "4 hours"), (12, "12 hours"), (24, "24 hours"), (72, "3 days")]
+
+    reason = forms.CharField(
+        label="Why do you need access to his record?",
+        help_text="For example: covering Aisha Rahman's caseload while she is on leave. "
+        "Your service manager sees this.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you need access"},
+        validators=[MaxLengthValidator(1000)],
+    )
+    hours = forms.TypedChoiceField(
+        label="For how long",
+        choices=HOURS,
+        coerce=int,
+        initial=24,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how long you need access for"},
+    )

@@ -535,3 +535,81 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Exclusion(models.Model):
+    """A member of staff kept out of one man's record (e.g. they know him personally)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="exclusions"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exclusions"
+    )
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "staff"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_current_exclusion_per_person",
+            )
+        ]
+        indexes = [models.Index(fields=["staff", "lifted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff} excluded from {self.participant}"
+
+
+class TemporaryAccess(models.Model):
+    """Break-glass: a member of the service given the allocated team's rights for a while.
+
+    It ends by itself at `expires_at` (checked on every request, nothing to clean up) or
+    earlier when a service manager ends it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="temporary_access"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="temporary_access"
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    DEFAULT_HOURS = 24
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["staff", "participant", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("granted_at")),
+                name="temporary_access_expires_after_grant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Temporary access for {self.staff} to {self.participant}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.ended_at is None and self.expires_at > now

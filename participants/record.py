@@ -51,6 +51,7 @@ def record_context(request, participant: Participant, *, tab: str, with_overview
         "may_change": access.can_change_participant(user, participant),
         "may_manage": access.is_service_manager_of(user, participant.service_id),
         "may_recall": access.can_recall(user, participant),
+        "may_ask_temporary_access": access.may_ask_temporary_access(user, participant),
         "today_date": timezone.localdate(),
     }
     if with_overview:

@@ -180,3 +180,49 @@ def record_viewers(participant: Participant, limit: int = 100) -> list:
         .select_related("user")
         .order_by("-at")[:limit]
     )
+
+
+def staff_who_may_be_excluded(participant):
+    """Staff of his service who are not in his current team and not already excluded."""
+    from resettle.accounts.models import User
+
+    return (
+        User.objects.filter(is_active=True, memberships__service_id=participant.service_id)
+        .exclude(allocations__participant=participant, allocations__ended_on__isnull=True)
+        .exclude(exclusions__participant=participant, exclusions__lifted_at__isnull=True)
+        .order_by("full_name")
+        .distinct()
+    )
+
+
+def record_access_summary(participant) -> dict:
+    now = timezone.now()
+    grants = list(participant.temporary_access.select_related("staff", "ended_by")[:50])
+    return {
+        "exclusions": list(
+            participant.exclusions.filter(lifted_at__isnull=True).select_related(
+                "staff", "created_by"
+            )
+        ),
+        "lifted_exclusions": list(
+            participant.exclusions.filter(lifted_at__isnull=False).select_related(
+                "staff", "lifted_by"
+            )[:20]
+        ),
+        "active_grants": [g for g in grants if g.is_active(now)],
+        "past_grants": [g for g in grants if not g.is_active(now)],
+    }
+
+
+def temporary_access_in_services(service_ids, *, days: int = 7) -> list:
+    """Break-glass access given in these services: current, and recent (for the home page)."""
+    from .models import TemporaryAccess
+
+    since = timezone.now() - datetime.timedelta(days=days)
+    return list(
+        TemporaryAccess.objects.filter(
+            participant__service_id__in=service_ids, granted_at__gte=since
+        )
+        .select_related("participant", "staff")
+        .order_by("-granted_at")[:20]
+    )

@@ -600,3 +600,100 @@ def record_outcome_snapshot(
         occurred_at=at_start_of_day(snapshot.taken_on),
     )
     return snapshot
+
+
+# --- Exclusions and break-glass -------------------------------------------------------------
+
+MAX_TEMPORARY_ACCESS_HOURS = 72
+
+
+@records_actor
+@transaction.atomic
+def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: User):
+    """Keep a member of staff out of his record: he vanishes from their lists and searches."""
+    from .models import Exclusion
+
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why they are excluded"})
+    if staff.pk == actor.pk:
+        raise ValidationError({"staff": "You cannot exclude yourself"})
+    if not staff.memberships.filter(service_id=participant.service_id).exists():
+        raise ValidationError({"staff": "Choose someone who works in his service"})
+    if participant.allocations.filter(staff=staff, ended_on__isnull=True).exists():
+        raise ValidationError(
+            {"staff": f"{staff} is in his allocated team: allocate someone else first"}
+        )
+    if Exclusion.objects.filter(
+        participant=participant, staff=staff, lifted_at__isnull=True
+    ).exists():
+        raise ValidationError({"staff": f"{staff} is already excluded from this record"})
+    # Any temporary access they hold ends with the exclusion.
+    participant.temporary_access.filter(staff=staff, ended_at__isnull=True).update(
+        ended_at=timezone.now(), ended_by=actor
+    )
+    return Exclusion.objects.create(
+        participant=participant, staff=staff, reason=reason.strip(), created_by=actor
+    )
+
+
+@records_actor
+@transaction.atomic
+def lift_exclusion(*, exclusion, actor: User):
+    if exclusion.lifted_at is not None:
+        raise ValidationError("This exclusion has already been lifted")
+    exclusion.lifted_at = timezone.now()
+    exclusion.lifted_by = actor
+    exclusion.save()
+    return exclusion
+
+
+@records_actor
+@transaction.atomic
+def grant_temporary_access(*, participant: Participant, actor: User, reason: str, hours: int = 24):
+    """Break-glass: the allocated team's rights on his record for `hours`, with a reason.
+
+    Logged on his timeline and shown on the service manager's home page; it ends by itself.
+    """
+    from resettle import access
+
+    from .models import TemporaryAccess
+
+    if not access.may_ask_temporary_access(actor, participant):
+        raise ValidationError(
+            "You already have access to change this record, or your role cannot be given it"
+        )
+    if len(reason.strip()) < 10:
+        raise ValidationError({"reason": "Say why you need access, in a sentence"})
+    if not 1 <= hours <= MAX_TEMPORARY_ACCESS_HOURS:
+        raise ValidationError(
+            {"hours": f"Temporary access lasts from 1 to {MAX_TEMPORARY_ACCESS_HOURS} hours"}
+        )
+    now = timezone.now()
+    grant = TemporaryAccess.objects.create(
+        participant=participant,
+        staff=actor,
+        reason=reason.strip(),
+        granted_at=now,
+        expires_at=now + datetime.timedelta(hours=hours),
+    )
+    participant.__dict__.pop("_allocated_cache", None)
+    record_event(
+        participant=participant,
+        category="access",
+        title=f"Temporary access for {actor} ({hours} hours)",
+        detail=grant.reason,
+        actor=actor,
+        occurred_at=now,
+    )
+    return grant
+
+
+@records_actor
+@transaction.atomic
+def end_temporary_access(*, grant, actor: User):
+    if not grant.is_active():
+        raise ValidationError("This temporary access has already ended")
+    grant.ended_at = timezone.now()
+    grant.ended_by = actor
+    grant.save()
+    return grant

@@ -39,4 +39,16 @@ urlpatterns = [
     path("<uuid:pk>/team/", views.allocate, name="allocate"),
     path("<uuid:pk>/needs/", views.pathway_needs, name="pathway_needs"),
     path("<uuid:pk>/outcomes/new/", views.outcome_form, name="outcome_add"),
+    path("<uuid:pk>/access/", views.record_access, name="record_access"),
+    path(
+        "<uuid:pk>/access/exclusions/<int:exclusion_id>/lift/",
+        views.exclusion_lift,
+        name="exclusion_lift",
+    ),
+    path(
+        "<uuid:pk>/access/temporary/<uuid:grant_id>/end/",
+        views.temporary_access_end,
+        name="temporary_access_end",
+    ),
+    path("<uuid:pk>/temporary-access/", views.temporary_access, name="temporary_access"),
 ]

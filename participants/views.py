@@ -21,6 +21,7 @@ from .forms import (
     ContactForm,
     DecisionForm,
     DeclineForm,
+    ExclusionForm,
     GoalForm,
     LicenceConditionForm,
     LicenceForm,
@@ -30,6 +31,7 @@ from .forms import (
     ReferralForm,
     ReleasePlanForm,
     StageChangeForm,
+    TemporaryAccessForm,
 )
 from .models import Contact, Goal, LicenceCondition, Referral, ReleasePlan, Stage, StageChange
 from .record import record_context
@@ -495,3 +497,85 @@ def change_stage(request, pk, kind):
         }
     )
     return render(request, "participants/participant_form.html", context)
+
+
+# --- Exclusions and break-glass -------------------------------------------------------------
+
+
+@case_roles
+def record_access(request, pk):
+    """Who is kept out of his record, and who has had temporary access (service managers)."""
+    participant = access.get_participant_for(request.user, pk, action="manage")
+    form = ExclusionForm(
+        request.POST or None, staff=selectors.staff_who_may_be_excluded(participant)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.exclude_staff(
+                participant=participant,
+                staff=form.cleaned_data["staff"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['staff']} is excluded from this record")
+            return redirect("participants:record_access", pk=participant.pk)
+    context = record_context(request, participant, tab="history")
+    context.update({"form": form, **selectors.record_access_summary(participant)})
+    return render(request, "participants/record_access.html", context)
+
+
+@require_POST
+@case_roles
+def exclusion_lift(request, pk, exclusion_id):
+    participant = access.get_participant_for(request.user, pk, action="manage")
+    exclusion = get_object_or_404(participant.exclusions, pk=exclusion_id)
+    try:
+        services.lift_exclusion(exclusion=exclusion, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{exclusion.staff} can see this record again")
+    return redirect("participants:record_access", pk=participant.pk)
+
+
+@require_POST
+@case_roles
+def temporary_access_end(request, pk, grant_id):
+    participant = access.get_participant_for(request.user, pk, action="manage")
+    grant = get_object_or_404(participant.temporary_access, pk=grant_id)
+    try:
+        services.end_temporary_access(grant=grant, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Temporary access for {grant.staff} ended")
+    return redirect("participants:record_access", pk=participant.pk)
+
+
+@case_roles
+def temporary_access(request, pk):
+    """Break-glass: ask for the allocated team's rights on his record, with a reason."""
+    participant = access.get_participant_for(request.user, pk)
+    may_ask = access.may_ask_temporary_access(request.user, participant)
+    form = TemporaryAccessForm(request.POST or None)
+    if may_ask and request.method == "POST" and form.is_valid():
+        try:
+            grant = services.grant_temporary_access(
+                participant=participant, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                "You have temporary access to this record until "
+                f"{timezone.localtime(grant.expires_at):%-d %B %Y at %H:%M}. "
+                "Your service manager can see that you asked, and why.",
+            )
+            return redirect("participants:overview", pk=participant.pk)
+    context = record_context(request, participant, tab="overview")
+    context["form"] = form
+    return render(request, "participants/temporary_access.html", context)

@@ -107,11 +107,31 @@ def role_required(*roles: str) -> Callable:
 # may change every participant of their own services. Global permissions never widen a list.
 
 
+class ExcludedFromRecord(PermissionDenied):
+    """The person has been excluded from this man's record (the 403 page says so)."""
+
+
+def excluded_participant_ids(user):
+    """A subquery of the men this user is excluded from (never listed, found or counted)."""
+    from participants.models import Exclusion
+
+    return Exclusion.objects.filter(staff_id=user.pk, lifted_at__isnull=True).values(
+        "participant_id"
+    )
+
+
+def without_exclusions(participants, user):
+    """Narrow any queryset of participants to those the user is not excluded from."""
+    return participants.exclude(pk__in=excluded_participant_ids(user))
+
+
 def participants_visible_to(user):
     """Participants whose full record this user may open: case roles of their services."""
     from participants.models import Participant
 
-    return Participant.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
+    return without_exclusions(
+        Participant.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)), user
+    )
 
 
 def is_service_manager_of(user, service_id: int) -> bool:
@@ -119,14 +139,41 @@ def is_service_manager_of(user, service_id: int) -> bool:
 
 
 def is_allocated_to(user, participant) -> bool:
-    """Whether guardian grants this user the allocated team's change right (one query)."""
+    """Whether this user has the allocated team's rights: guardian's object permission for the
+    team, or break-glass temporary access that has not expired (answered once per request)."""
     cache = participant.__dict__.setdefault("_allocated_cache", {})
     if user.pk not in cache:
         from guardian.core import ObjectPermissionChecker
 
         checker = ObjectPermissionChecker(user)
-        cache[user.pk] = checker.has_perm("change_participant", participant)
+        cache[user.pk] = checker.has_perm(
+            "change_participant", participant
+        ) or has_temporary_access(user, participant)
     return cache[user.pk]
+
+
+def active_temporary_access(now=None):
+    from django.utils import timezone
+
+    from participants.models import TemporaryAccess
+
+    return TemporaryAccess.objects.filter(
+        ended_at__isnull=True, expires_at__gt=now or timezone.now()
+    )
+
+
+def has_temporary_access(user, participant) -> bool:
+    return active_temporary_access().filter(staff_id=user.pk, participant=participant).exists()
+
+
+def may_ask_temporary_access(user, participant) -> bool:
+    """Break-glass is for case-role staff of his service who lack the allocated team's rights."""
+    role = role_in_service(user, participant.service_id)
+    return (
+        role in CASE_ROLES
+        and role != Role.SERVICE_MANAGER
+        and not is_allocated_to(user, participant)
+    )
 
 
 def can_change_participant(user, participant) -> bool:
@@ -165,8 +212,10 @@ def get_participant_for(user, pk, action: str = "view"):
     try:
         participant = participants_visible_to(user).select_related("service").get(pk=pk)
     except (ValidationError, ValueError, Participant.DoesNotExist) as error:
-        if Participant.objects.filter(pk=pk).exists() if _is_uuid(pk) else False:
+        if Participant.objects.filter(pk=pk).exists() if is_uuid(pk) else False:
             log_record_access(user=user, participant_id=pk, allowed=False)
+            if is_excluded_in_own_service(user, pk):
+                raise ExcludedFromRecord("You are excluded from this record.") from error
         raise Http404("No such participant") from error
     role = role_in_service(user, participant.service_id) or ""
     if not PARTICIPANT_ACTIONS[action](user, participant):
@@ -176,7 +225,19 @@ def get_participant_for(user, pk, action: str = "view"):
     return participant
 
 
-def _is_uuid(value) -> bool:
+def is_excluded_in_own_service(user, pk) -> bool:
+    """Told "you are excluded" only about a man of their own services; others stay 404."""
+    from participants.models import Exclusion
+
+    return Exclusion.objects.filter(
+        participant_id=pk,
+        staff_id=user.pk,
+        lifted_at__isnull=True,
+        participant__service_id__in={m.service_id for m in memberships_of(user)},
+    ).exists()
+
+
+def is_uuid(value) -> bool:
     import uuid
 
     try:
@@ -194,7 +255,9 @@ REFERRAL_CREATE_ROLES = (Role.SERVICE_MANAGER, Role.OFFENDER_MANAGER)
 def referrals_visible_to(user):
     from participants.models import Referral
 
-    return Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
+    return Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)).exclude(
+        participant_id__in=excluded_participant_ids(user)
+    )
 
 
 def get_referral_for(user, pk, action: str = "view"):

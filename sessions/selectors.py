@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from participants.timeline import may_read
+from resettle import access
 from resettle.accounts.roles import Role
 
 from .models import Attendance, Session, SessionNote
@@ -13,9 +14,11 @@ from .models import Attendance, Session, SessionNote
 OUTCOME_MISSING_DAYS = 30
 
 
-def _with_attendances(sessions):
-    attendances = Attendance.objects.select_related("participant").order_by(
-        "participant__family_name", "participant__given_name"
+def _with_attendances(sessions, user):
+    attendances = (
+        Attendance.objects.select_related("participant")
+        .exclude(participant_id__in=access.excluded_participant_ids(user))
+        .order_by("participant__family_name", "participant__given_name")
     )
     return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
 
@@ -28,7 +31,8 @@ def my_day(user, day: datetime.date | None = None) -> list[Session]:
         _with_attendances(
             Session.objects.filter(
                 staff=user, starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
-            )
+            ),
+            user,
         ).order_by("starts_at")
     )
 

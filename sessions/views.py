@@ -57,8 +57,11 @@ def _service_for(request) -> Service:
 @case_roles
 def session_add(request):
     service = _service_for(request)
-    participants = Participant.objects.filter(
-        service=service, stage__in=[Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON]
+    participants = access.without_exclusions(
+        Participant.objects.filter(
+            service=service, stage__in=[Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON]
+        ),
+        request.user,
     ).order_by("family_name", "given_name")
     staff = User.objects.filter(
         is_active=True, memberships__service=service, memberships__role__in=CASE_ROLES

@@ -89,6 +89,10 @@ def case_worker_panels(*, user, role: str) -> dict:
         from reports.selectors import drafts_awaiting_approval
 
         panels["reports_to_approve"] = drafts_awaiting_approval(user)
+        panels["now"] = timezone.now()
+        panels["temporary_access"] = participant_selectors.temporary_access_in_services(
+            [service.pk for service in managed]
+        )
         panels["open_referrals"] = (
             access.referrals_visible_to(user).filter(status__in=Referral.OPEN_STATUSES).count()
         )

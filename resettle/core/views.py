@@ -27,7 +27,10 @@ def healthz(request):
 
 
 def error_403(request, exception=None):
-    return render(request, "403.html", status=403)
+    from resettle.access import ExcludedFromRecord
+
+    excluded = isinstance(exception, ExcludedFromRecord)
+    return render(request, "403.html", {"excluded": excluded}, status=403)
 
 
 def error_404(request, exception=None):

@@ -5,17 +5,27 @@ service get 404 on any case object (its existence is never revealed); roles with
 work (crisis line, administrator, commissioner) get 403; a colleague of the same service may
 read the record but not change it; the allocated team may change it; only the offender
 manager (or the service manager) may record a recall; only the service manager allocates
-the team and decides on referrals.
+the team, decides on referrals and keeps the exclusions; anyone who may read the record may
+open the temporary-access (break-glass) page (those who can already change it are told so).
 """
 
+import datetime
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from participants import services
-from participants.models import Contact, Goal, Licence, LicenceCondition, Referral
+from participants.models import (
+    Contact,
+    Goal,
+    Licence,
+    LicenceCondition,
+    Referral,
+    TemporaryAccess,
+)
 from resettle.accounts.roles import Role
 from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 from tests.factories import ReferralFactory, days_ago
@@ -73,8 +83,10 @@ GET_PAGES = (
     ("allocate", "allocate", "manage", ("participant",)),
     ("pathway_needs", "pathway_needs", "change", ("participant",)),
     ("outcome_add", "outcome_add", "change", ("participant",)),
+    ("record_access", "record_access", "manage", ("participant",)),
+    ("temporary_access", "temporary_access", "view", ("participant",)),
 )
-POST_ONLY = ("referral_assess", "contact_remove")
+POST_ONLY = ("referral_assess", "contact_remove", "exclusion_lift", "temporary_access_end")
 
 
 def expected_status(persona: str, kind: str) -> int:
@@ -116,12 +128,29 @@ def record(participant, personas):
             starts_on=days_ago(30),
         ),
     )
+    # The administrator (who sees no case data anyway) is excluded; the colleague once had
+    # temporary access that has ended: neither changes what the table expects.
+    exclusion = services.exclude_staff(
+        participant=participant,
+        staff=personas["administrator"],
+        reason="Knows his family",
+        actor=manager,
+    )
+    grant = TemporaryAccess.objects.create(
+        participant=participant,
+        staff=personas["colleague"],
+        reason="Covering Aisha's caseload last month",
+        granted_at=timezone.now() - datetime.timedelta(days=30),
+        expires_at=timezone.now() - datetime.timedelta(days=29),
+    )
     return {
         "participant": participant,
         "referral": participant.referral,
         "contact": contact,
         "goal": goal,
         "condition": condition,
+        "exclusion": exclusion,
+        "grant": grant,
     }
 
 
@@ -194,9 +223,17 @@ def test_only_the_team_and_service_manager_remove_a_contact(
         assert not removed
 
 
+POST_ONLY_ARGS = {
+    "referral_assess": ("referral",),
+    "contact_remove": ("participant", "contact"),
+    "exclusion_lift": ("participant", "exclusion"),
+    "temporary_access_end": ("participant", "grant"),
+}
+
+
 @pytest.mark.parametrize("name", POST_ONLY)
 def test_post_only_urls_refuse_a_get(client_for, personas, record, name):
-    args = ("referral",) if name == "referral_assess" else ("participant", "contact")
+    args = POST_ONLY_ARGS[name]
     response = client_for(personas["service_manager"]).get(url_for(record, name, args))
     assert response.status_code == 405
 
