@@ -250,7 +250,7 @@ def history(request, pk):
 
     participant = access.get_participant_for(request.user, pk)
     context = record_context(request, participant, tab="history")
-    context["changes"] = change_history(participant)
+    context["changes"] = change_history(participant, request.user)
     if access.is_service_manager_of(request.user, participant.service_id):
         context["access_log"] = selectors.record_viewers(participant)
     return render(request, "participants/participant_history.html", context)

@@ -7,9 +7,13 @@ class RiskplansConfig(AppConfig):
 
     def ready(self):
         from participants.events import on_significant_event
+        from participants.history import register_history
         from participants.record import RecordTab, register_tab
 
+        from .history import AREAS
         from .services import bring_review_forward
 
         register_tab(RecordTab("plans", "Risk and plans", "riskplans:overview", 30))
         on_significant_event(bring_review_forward)
+        for area in AREAS:
+            register_history(area)

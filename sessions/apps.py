@@ -8,6 +8,11 @@ class KeyworkConfig(AppConfig):
     verbose_name = "Appointments, sessions and licence compliance"
 
     def ready(self):
+        from participants.history import register_history
         from participants.record import RecordTab, register_tab
 
+        from .history import AREAS
+
         register_tab(RecordTab("sessions", "Sessions", "keywork:participant_sessions", 40))
+        for area in AREAS:
+            register_history(area)

@@ -119,7 +119,10 @@ def test_every_persona_has_a_row_and_every_row_every_kind():
 
 
 def group_session(service, actor, participants, *, hours_ago: int = 1, staff=None):
-    starts = timezone.now() - datetime.timedelta(hours=hours_ago)
+    now = timezone.localtime()
+    starts = now - datetime.timedelta(hours=hours_ago)
+    if hours_ago <= 1 and starts.date() != now.date():  # just after midnight: keep it today
+        starts = now - datetime.timedelta(seconds=min(30, now.second + now.minute * 60))
     return services.create_session(
         service=service,
         actor=actor,
