@@ -5,10 +5,12 @@ Celery in eager mode. With RESETTLE_ENV=production every secret must be given, o
 process refuses to start with a message naming what is missing.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +44,15 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when RESETTLE_ENV=production.")
 
+# Staff sign in with a password and a code from an authenticator app (TOTP). Only the
+# `make run` demo and tests may turn it off; the sign-in page then says so.
+REQUIRE_TWO_FACTOR = env.bool("REQUIRE_TWO_FACTOR", default=PRODUCTION)
+if PRODUCTION and not REQUIRE_TWO_FACTOR:
+    raise ImproperlyConfigured(
+        "REQUIRE_TWO_FACTOR must be on when RESETTLE_ENV=production: case records need "
+        "two-factor sign-in."
+    )
+
 # The development key is only ever used without RESETTLE_ENV=production (checked above).
 SECRET_KEY = env.str(
     "SECRET_KEY",
@@ -63,6 +74,10 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "resettle.accounts",
     "resettle.core",
     "participants",
@@ -75,16 +90,24 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "resettle.audit.CurrentRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "resettle.core.middleware.NoStoreForSignedInMiddleware",
+    # Closed accounts and people without a role are signed out at their next request; then
+    # every page needs the second factor when REQUIRE_TWO_FACTOR is on.
+    "resettle.core.middleware.SignOutClosedAccountsMiddleware",
+    "resettle.core.middleware.TwoFactorRequiredMiddleware",
+    # Last: turns a locked-out sign-in into the sign-in page with status 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 FORM_RENDERER = "resettle.core.forms.GovukFormRenderer"
@@ -118,6 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -125,8 +150,38 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Two-factor sign-in (django-otp TOTP). A code is accepted once (the device keeps the last
+# time step used); wrong codes wait 1, 2, 4, 8… seconds before the next try.
+OTP_TOTP_ISSUER = "Resettle"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Sign-in throttling (django-axes): failures are counted per email address *and* network
+# address, so a colleague behind the same NHS gateway is never locked out with someone
+# else. The message is the same whether or not the account exists.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "resettle.accounts.services.sign_in_name"
+AXES_LOCKOUT_CALLABLE = "resettle.accounts.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Trying again while locked out does not restart the wait: the cool-off stays finite.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no start-up banner; failures and lockouts are still logged
+
+# At least 12 characters, not a common password, not all digits, not like the person's own
+# email address or name (Django's default looks at first/last name, which this User lacks).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -171,7 +226,7 @@ STORAGES["reports"] = {
 }
 
 # Sessions expire: a shared office computer must not stay signed in to case records.
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle timeout
 SESSION_COOKIE_HTTPONLY = True
@@ -181,6 +236,22 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): only the site's own scripts, styles and images, so
+# an injected <script>, inline handler or style attribute never runs. htmx's indicator style
+# is turned off in base.html's htmx-config; the two-factor QR code is inline SVG markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -15,3 +15,5 @@ from .settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEBUG = False
+# Most tests sign in with a password only; the two-factor tests turn this on themselves.
+REQUIRE_TWO_FACTOR = False

@@ -39,11 +39,14 @@ def test_header_shows_the_signed_in_person_with_role_and_service(client_for, per
     assert "Offender manager, Resettle Merseyside" in body
 
 
-def test_someone_without_a_role_is_told_to_ask_for_one(client_for, db):
+def test_someone_without_a_role_is_signed_out_and_told_to_ask_for_one(client_for, db):
     from tests.factories import UserFactory
 
-    body = client_for(UserFactory()).get(reverse("core:home")).content.decode()
-    assert "You do not have a role in any service yet" in body
+    client = client_for(UserFactory())
+    response = client.get(reverse("core:home"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:login")
+    assert "has no role in any service" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_staff_accounts_page_is_for_administrators_only(client_for, personas):
