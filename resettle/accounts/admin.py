@@ -1,9 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import Membership, Service, User
 from .roles import FIXED_AGENCY
 
@@ -34,6 +35,9 @@ class StaffChangeForm(UserChangeForm):
 
 
 class MembershipInline(admin.TabularInline):
+    """Roles are granted and removed here. Removing someone's last role signs them out at
+    their next page; the account itself is closed with the "Disable (leaver)" action."""
+
     model = Membership
     form = MembershipInlineForm
     extra = 0
@@ -62,12 +66,56 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         ),
     )
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["disable_leavers", "reset_two_factor", "unlock_sign_in"]
 
     def save_related(self, request, form, formsets, change):
-        from .services import sync_user_role_groups
-
         super().save_related(request, form, formsets, change)
-        sync_user_role_groups(form.instance)
+        services.sync_user_role_groups(form.instance)
+
+    def has_delete_permission(self, request, obj=None):
+        # Leavers are disabled, never deleted: their name stays on every record they touched.
+        return False
+
+    @admin.action(description="Disable (leaver)", permissions=["change"])
+    def disable_leavers(self, request, queryset):
+        closed = 0
+        for user in queryset:
+            if services.disable_account(user=user, actor=request.user):
+                self.log_change(request, user, "Disabled (leaver)")
+                closed += 1
+        self.message_user(
+            request,
+            f"{closed} account{'s' if closed != 1 else ''} disabled. "
+            "They are signed out at their next page.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Reset two-factor sign-in", permissions=["change"])
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            services.reset_two_factor(user=user, actor=request.user)
+            self.log_change(request, user, "Two-factor sign-in reset")
+        count = len(queryset)
+        self.message_user(
+            request,
+            f"Two-factor sign-in reset for {count} account{'s' if count != 1 else ''}. "
+            "They set up their authenticator app again at their next sign-in.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Unlock sign-in (after too many failed attempts)", permissions=["change"]
+    )
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset:
+            services.unlock_sign_in(user=user, actor=request.user)
+            self.log_change(request, user, "Sign-in unlocked")
+        count = len(queryset)
+        self.message_user(
+            request,
+            f"Sign-in unlocked for {count} account{'s' if count != 1 else ''}.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Service)
@@ -79,3 +127,16 @@ class ServiceAdmin(SimpleHistoryAdmin):
         "funded_community_places",
         "funded_custody_places",
     ]
+
+
+# Leavers are disabled, never deleted, so there is no "delete" anywhere for staff accounts.
+# django-otp's own device admin would show secrets and allow edits: administrators use the
+# "Reset two-factor sign-in" action on a staff account instead.
+def _unregister_otp_device_admin() -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if admin.site.is_registered(TOTPDevice):
+        admin.site.unregister(TOTPDevice)
+
+
+_unregister_otp_device_admin()
