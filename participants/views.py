@@ -527,32 +527,43 @@ def record_access(request, pk):
     return render(request, "participants/record_access.html", context)
 
 
-@require_POST
-@case_roles
-def exclusion_lift(request, pk, exclusion_id):
+def _end_on_record(request, pk, *, related: str, item_id, service_call, done: str):
+    """A service manager ends an exclusion or a temporary access, from his access page."""
     participant = access.get_participant_for(request.user, pk, action="manage")
-    exclusion = get_object_or_404(participant.exclusions, pk=exclusion_id)
+    item = get_object_or_404(getattr(participant, related), pk=item_id)
     try:
-        services.lift_exclusion(exclusion=exclusion, actor=request.user)
+        service_call(item, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{exclusion.staff} can see this record again")
+        messages.success(request, done.format(staff=item.staff))
     return redirect("participants:record_access", pk=participant.pk)
+
+
+@require_POST
+@case_roles
+def exclusion_lift(request, pk, exclusion_id):
+    return _end_on_record(
+        request,
+        pk,
+        related="exclusions",
+        item_id=exclusion_id,
+        service_call=lambda item, actor: services.lift_exclusion(exclusion=item, actor=actor),
+        done="{staff} can see this record again",
+    )
 
 
 @require_POST
 @case_roles
 def temporary_access_end(request, pk, grant_id):
-    participant = access.get_participant_for(request.user, pk, action="manage")
-    grant = get_object_or_404(participant.temporary_access, pk=grant_id)
-    try:
-        services.end_temporary_access(grant=grant, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"Temporary access for {grant.staff} ended")
-    return redirect("participants:record_access", pk=participant.pk)
+    return _end_on_record(
+        request,
+        pk,
+        related="temporary_access",
+        item_id=grant_id,
+        service_call=lambda item, actor: services.end_temporary_access(grant=item, actor=actor),
+        done="Temporary access for {staff} ended",
+    )
 
 
 @case_roles

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from crisisline import selectors as crisis_selectors
 from crisisline import services as crisis_services
-from crisisline.models import CrisisCall
 from participants import services
 from participants.models import Exclusion, TemporaryAccess, TimelineEvent
 from resettle import access
 from resettle.core.models import AccessLog
+from tests.crisisline.test_calls import a_call
 
 pytestmark = pytest.mark.django_db
 
@@ -64,19 +64,8 @@ def test_he_is_not_in_their_lists_searches_or_counts(
 def test_crisis_summary_and_calls_about_him_are_hidden_from_them(
     client_for, personas, participant, excluded, service
 ):
-    started = timezone.now() - datetime.timedelta(hours=3)
     call = crisis_services.log_call(
-        call=CrisisCall(
-            service=service,
-            participant=participant,
-            started_at=started,
-            ended_at=started + datetime.timedelta(minutes=10),
-            caller_type="participant",
-            presenting_issue="Low and drinking",
-            urgency="urgent",
-            follow_up_required=True,
-        ),
-        actor=personas["crisis_worker"],
+        call=a_call(service, participant, hours_ago=3), actor=personas["crisis_worker"]
     )
     tom = personas["colleague"]
     assert call not in crisis_selectors.calls_visible_to(tom)
