@@ -36,14 +36,6 @@ TIME_BANDS = (
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _day_bounds(quarter: Quarter) -> tuple[datetime.datetime, datetime.datetime]:
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.datetime.combine(quarter.start, datetime.time.min, tzinfo=tz),
-        datetime.datetime.combine(quarter.next().start, datetime.time.min, tzinfo=tz),
-    )
-
-
 def _months_between(start: datetime.date, end: datetime.date) -> float:
     return (end - start).days / (365.25 / 12)
 
@@ -56,7 +48,7 @@ def _count_by(queryset, field: str) -> dict:
 def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
     """Every raw count of the report for these services and this quarter (JSON-ready)."""
     start, end = quarter.start, quarter.end
-    since, until = _day_bounds(quarter)
+    since, until = compliance.day_bounds(quarter.start, quarter.end)
     services = Service.objects.filter(pk__in=service_ids)
     referrals = Referral.objects.filter(service_id__in=service_ids)
     decided = referrals.filter(decided_on__range=(start, end))

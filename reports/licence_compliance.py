@@ -7,7 +7,6 @@ missed session: health-only and probation-only notes never reach a report that m
 
 import datetime
 
-from django.db.models import Q
 from django.utils import timezone
 
 from participants.models import Allocation, Participant, Stage, StageChange
@@ -85,16 +84,14 @@ def gather(participant: Participant, start: datetime.date, end: datetime.date) -
         .order_by("-number")
         .first()
     )
-    unrecorded = (
-        Attendance.objects.filter(
-            participant=participant,
-            outcome="",
-            session__enforceable=True,
-            session__starts_at__lt=timezone.now(),
-        )
-        .filter(Q(session__starts_at__date__gte=start) & Q(session__starts_at__date__lte=end))
-        .count()
-    )
+    since, until = compliance.day_bounds(start, end)
+    unrecorded = Attendance.objects.filter(
+        participant=participant,
+        outcome="",
+        session__enforceable=True,
+        session__starts_at__gte=since,
+        session__starts_at__lt=min(until, timezone.now()),
+    ).count()
     return {
         "participant": participant,
         "start": start,

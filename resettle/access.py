@@ -399,15 +399,13 @@ def get_report_for(user, pk, action: str = "view"):
         )
     except (ReportRequest.DoesNotExist, ValidationError, ValueError) as error:
         raise Http404("No such report") from error
+    from resettle.audit import log_record_access
+
     if not may_act_on_report(user, report, action):
         if report.participant_id:
-            from resettle.audit import log_record_access
-
             log_record_access(user=user, participant_id=report.participant_id, allowed=False)
         raise PermissionDenied("Your role does not allow this for this report.")
     if report.participant_id and action in ("view", "download"):
-        from resettle.audit import log_record_access
-
         log_record_access(
             user=user,
             participant_id=report.participant_id,

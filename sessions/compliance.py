@@ -38,9 +38,10 @@ def _months_before(day: datetime.date, months: int) -> datetime.date:
     )
 
 
-def _day_bounds(
+def day_bounds(
     start: datetime.date, end: datetime.date
 ) -> tuple[datetime.datetime, datetime.datetime]:
+    """From the first moment of `start` to just after `end` (inclusive), in local time."""
     tz = timezone.get_current_timezone()
     return (
         datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
@@ -50,7 +51,7 @@ def _day_bounds(
 
 def enforceable_outcomes(participant: Participant, start: datetime.date, end: datetime.date):
     """Recorded outcomes of enforceable sessions between two dates (inclusive)."""
-    since, until = _day_bounds(start, end)
+    since, until = day_bounds(start, end)
     return Attendance.objects.filter(
         participant=participant,
         session__enforceable=True,
