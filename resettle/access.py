@@ -421,16 +421,14 @@ def compliance_report_participants(user):
 
     managed = service_ids_for(user, [Role.SERVICE_MANAGER])
     as_om = service_ids_for(user, [Role.OFFENDER_MANAGER])
+    # The same people as `can_recall`: his offender manager, or one with break-glass access.
+    as_his_om = Q(
+        allocations__staff=user,
+        allocations__role=Role.OFFENDER_MANAGER,
+        allocations__ended_on__isnull=True,
+    ) | Q(pk__in=active_temporary_access().filter(staff_id=user.pk).values("participant_id"))
     return (
         participants_visible_to(user)
-        .filter(
-            Q(service_id__in=managed)
-            | Q(
-                service_id__in=as_om,
-                allocations__staff=user,
-                allocations__role=Role.OFFENDER_MANAGER,
-                allocations__ended_on__isnull=True,
-            )
-        )
+        .filter(Q(service_id__in=managed) | (Q(service_id__in=as_om) & as_his_om))
         .distinct()
     )

@@ -203,3 +203,17 @@ def test_an_excluded_person_cannot_break_the_glass(client_for, personas, partici
     )
     assert response.status_code == 403
     assert not TemporaryAccess.objects.exists()
+
+
+def test_an_offender_manager_covering_with_break_glass_may_ask_for_his_compliance_report(
+    personas, participant, service
+):
+    from tests.factories import staff_member
+
+    covering = staff_member("offender_manager", service, full_name="Dev Patel")
+    assert participant not in access.compliance_report_participants(covering)
+    services.grant_temporary_access(
+        participant=participant, actor=covering, reason="Covering Sarah's caseload this week"
+    )
+    assert access.can_recall(covering, participant)
+    assert participant in access.compliance_report_participants(covering)
