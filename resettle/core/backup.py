@@ -323,7 +323,7 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
             _refuse_differences(manifest, content)
         with stopwatch.step("Restored the report files") as notes:
             _restore_report_files(source, manifest, written)
-            notes.append(f"{len(written)} files")
+            notes.append(_restored_files_note(manifest, written))
         with connection.cursor() as cursor:
             return _applied_migrations(cursor)
     except BaseException as error:
@@ -356,7 +356,7 @@ def _restore_sqlite(source: Path, manifest: dict, stopwatch: _Stopwatch) -> set:
             _refuse_differences(manifest, content)
         with stopwatch.step("Restored the report files") as notes:
             _restore_report_files(source, manifest, written)
-            notes.append(f"{len(written)} files")
+            notes.append(_restored_files_note(manifest, written))
         os.replace(building, target)
         return applied
     except BaseException as error:
@@ -439,6 +439,13 @@ def _restore_report_files(source: Path, manifest: dict, written: list[Path]) -> 
             raise BackupError(f"The restored report file {target} does not match the backup.")
 
 
+def _restored_files_note(manifest: dict, written: list[Path]) -> str:
+    already = len(manifest["report_files"]) - len(written)
+    return f"{len(written)} files" + (
+        f", {already} identical ones already in place" if already else ""
+    )
+
+
 def _refuse_differences(manifest: dict, content: dict) -> None:
     problems = []
     expected_tables, found_tables = manifest["tables"], content["tables"]
@@ -493,29 +500,37 @@ def _migration_advice(applied: set[tuple[str, str]]) -> list[str]:
 # --- What a database holds: row counts, checksums, triggers, sequences ------------------------
 
 
+ROW = '"resettle_row"'  # the alias a whole row is read under
+
+
 @dataclass(frozen=True)
 class _Table:
     name: str
     columns: tuple[str, ...]
     order_by: tuple[str, ...]  # SQL expressions giving one canonical order
 
-    def select(self) -> str:
-        columns = ", ".join(_quote(column) for column in self.columns)
+    def select(self, *, as_row_text: bool = False) -> str:
         # Identifiers come from the database's own catalogue, quoted.
-        return f"SELECT {columns} FROM {_quote(self.name)} ORDER BY {', '.join(self.order_by)}"  # noqa: S608
+        order = ", ".join(self.order_by)
+        if as_row_text:
+            # PostgreSQL's own text of the whole row: exact, and nothing to convert in Python.
+            return f"SELECT CAST({ROW} AS text) FROM {_quote(self.name)} AS {ROW} ORDER BY {order}"  # noqa: S608
+        columns = ", ".join(_quote(column) for column in self.columns)
+        return f"SELECT {columns} FROM {_quote(self.name)} ORDER BY {order}"  # noqa: S608
 
 
-def _fingerprint(table: _Table, rows: Iterable[tuple]) -> dict:
+def _fingerprint(table: _Table, rows: Iterable[bytes]) -> dict:
     """Row count and SHA-256 of a table's rows, in primary-key order, columns named."""
-    digest = hashlib.sha256(_to_canonical_line(table.columns))
+    digest = hashlib.sha256(_canonical_line(table.columns))
     count = 0
     for row in rows:
-        digest.update(_to_canonical_line(row))
+        digest.update(b"%d:" % len(row))  # lengths first: rows may contain newlines
+        digest.update(row)
         count += 1
     return {"rows": count, "sha256": digest.hexdigest()}
 
 
-def _to_canonical_line(values: Iterable) -> bytes:
+def _canonical_line(values: Iterable) -> bytes:
     text = json.dumps(
         list(values), default=_canonical_value, sort_keys=True, ensure_ascii=False,
         separators=(",", ":"),
@@ -533,6 +548,14 @@ def _canonical_value(value):
     if isinstance(value, UUID | Decimal):
         return str(value)
     return f"{type(value).__name__}:{value}"
+
+
+# The text of a row must not depend on the session: fixed for the reading transaction.
+POSTGRESQL_ROW_TEXT_SETTINGS = (
+    "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
+    "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
+    "SET LOCAL bytea_output = 'hex'"
+)
 
 
 def _fetch_all(cursor) -> Iterator[tuple]:
@@ -585,6 +608,7 @@ ORDER BY 1 DESC, 3, 4
 def _postgresql_content() -> dict:
     """Run inside a transaction (a snapshot): tables are read with server-side cursors."""
     with connection.cursor() as cursor:
+        cursor.execute(POSTGRESQL_ROW_TEXT_SETTINGS)
         cursor.execute(POSTGRESQL_COLUMNS)
         described = cursor.fetchall()
         cursor.execute(POSTGRESQL_TRIGGERS)
@@ -600,13 +624,14 @@ def _postgresql_content() -> dict:
         order_by = tuple(
             f'{_quote(column)} COLLATE "C"' if collatable else _quote(column)
             for _table, column, collatable, _position in key
-        ) or (f'CAST({_quote(name)} AS text) COLLATE "C"',)
+        ) or (f'CAST({ROW} AS text) COLLATE "C"',)
         tables.append(_Table(name, tuple(row[1] for row in columns), order_by))
     fingerprints = {}
     for table in tables:
         with connection.chunked_cursor() as cursor:
-            cursor.execute(table.select())
-            fingerprints[table.name] = _fingerprint(table, _fetch_all(cursor))
+            cursor.execute(table.select(as_row_text=True))
+            rows = (text.encode() for (text,) in _fetch_all(cursor))
+            fingerprints[table.name] = _fingerprint(table, rows)
     return {
         "migrations": migrations,
         "tables": fingerprints,
@@ -630,7 +655,8 @@ def _sqlite_content(database: sqlite3.Connection) -> dict:
         columns = tuple(row[1] for row in described)
         key = [row[1] for row in sorted(described, key=lambda row: row[5]) if row[5]]
         table = _Table(name, columns, tuple(_quote(column) for column in (key or columns)))
-        fingerprints[name] = _fingerprint(table, _fetch_all(database.execute(table.select())))
+        rows = (_canonical_line(row) for row in _fetch_all(database.execute(table.select())))
+        fingerprints[name] = _fingerprint(table, rows)
     triggers = [
         row[0]
         for row in cursor.execute(
@@ -722,7 +748,7 @@ def _describe_database() -> str:
     if connection.vendor == "postgresql":
         where = f"{database.get('HOST') or 'local socket'}:{database.get('PORT') or 5432}"
         return f"PostgreSQL database {database['NAME']} on {where}"
-    return f"{connection.vendor} database {database['NAME']}"
+    return f"SQLite database {database['NAME']}"
 
 
 def _postgresql_client(tool: str, server_major: int) -> tuple[str, str]:
