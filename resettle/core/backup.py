@@ -289,7 +289,7 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
             f"The backup comes from PostgreSQL {manifest['database']['server_major']}; this "
             f"server is PostgreSQL {server_major}. Restore into the same or a newer version."
         )
-    with stopwatch.step("Checked that the target database is empty"):
+    with stopwatch.step("Checked that the target is empty and no report file would be overwritten"):
         _refuse_unless_empty(_postgresql_objects(), connection.settings_dict["NAME"])
         _refuse_conflicting_report_files(manifest)
     with stopwatch.step("Loaded the dump with pg_restore, in one transaction"):
@@ -340,7 +340,7 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
 
 def _restore_sqlite(source: Path, manifest: dict, stopwatch: _Stopwatch) -> set:
     target = _sqlite_path()
-    with stopwatch.step("Checked that the target database is empty"):
+    with stopwatch.step("Checked that the target is empty and no report file would be overwritten"):
         _refuse_unless_empty(_sqlite_objects(target), str(target))
         _refuse_conflicting_report_files(manifest)
     # Built beside the target and moved into place only once verified: all or nothing.
@@ -404,9 +404,10 @@ def _check_backup_files(source: Path, manifest: dict) -> None:
 
 def _refuse_unless_empty(objects: list[str], name: str) -> None:
     if objects:
+        listed = ", ".join(objects[:5]) + (", ..." if len(objects) > 5 else "")
         raise BackupError(
             f"The target database {name} is not empty: it already holds {len(objects)} tables, "
-            f"sequences or other objects ({', '.join(objects[:5])}{', ...' if len(objects) > 5 else ''}). "
+            f"sequences or other objects ({listed}). "
             "Restore only into an empty database: create a new one (PostgreSQL: createdb), "
             "point DATABASE_URL at it and do not run migrate first."
         )

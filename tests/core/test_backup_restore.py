@@ -354,7 +354,8 @@ def sqlite_database(path: Path) -> None:
                 VALUES ('Jamal', '+', 0.1), ('Jamal', '~', NULL);
             CREATE TABLE reports_reportrequest (id char(32) PRIMARY KEY, file varchar(200));
             INSERT INTO reports_reportrequest VALUES
-                ('a1', 'reports/compliance/a1.pdf'), ('b2', '');
+                ('a1', 'reports/compliance/a1.pdf'), ('b2', ''),
+                ('c3', 'reports/compliance/gone.pdf');
             """
         )
 
@@ -375,8 +376,12 @@ def test_sqlite_round_trip_brings_back_the_database_and_report_files(tmp_path):
         private_root=source_files,
     )
     assert backed_up.returncode == 0, backed_up.stderr
-    assert "1 files in the report storage are not referred to" in backed_up.stdout
+    assert "WARNING: 1 report files the database refers to were not found" in backed_up.stdout
+    assert "WARNING: 1 files in the report storage are not referred to" in backed_up.stdout
     (backup,) = (tmp_path / "backups").iterdir()
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["report_files_missing"] == ["reports/compliance/gone.pdf"]
+    assert manifest["report_files_unreferenced"] == ["reports/stray.pdf"]
     target.parent.mkdir()
     restored = manage(
         "restore_data",
