@@ -250,7 +250,11 @@ def history(request, pk):
 
     participant = access.get_participant_for(request.user, pk)
     context = record_context(request, participant, tab="history")
-    context["changes"] = change_history(participant, request.user)
+    page_number = request.GET.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and 0 < int(page_number) < 1000 else 1
+    history_page = change_history(participant, request.user, page=page_number)
+    context["changes"] = history_page.rows
+    context["history_page"] = history_page
     if access.is_service_manager_of(request.user, participant.service_id):
         context["access_log"] = selectors.record_viewers(participant)
     return render(request, "participants/participant_history.html", context)
