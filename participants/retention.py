@@ -28,6 +28,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from resettle import access
+
 from .models import (
     Licence,
     Participant,
@@ -187,11 +189,13 @@ def _with_holds(queryset: QuerySet, holds: list[Hold], today: datetime.date) -> 
     return queryset
 
 
-def _describe_holds(records, holds: list[Hold]) -> list:
+def _described(records, holds: list[Hold], how_ended: Callable) -> list:
+    """Each record with `holds` (what stops its deletion, in words) and `how_ended`."""
     for record in records:
         record.holds = [
             hold.describe(record) for hold in holds if getattr(record, f"hold_{hold.key}")
         ]
+        record.how_ended = how_ended(record)
     return records
 
 
@@ -240,12 +244,20 @@ def referrals_due_for_review(referrals: QuerySet, today: datetime.date) -> Query
     )
 
 
+def due_for_review_count(user, today: datetime.date) -> int:
+    """How many records of the services this user manages are due for review (two queries)."""
+    return (
+        participants_due_for_review(access.participants_for_retention_review(user), today).count()
+        + referrals_due_for_review(access.referrals_for_retention_review(user), today).count()
+    )
+
+
 def with_holds_described(participants) -> list[Participant]:
-    return _describe_holds(list(participants), _PARTICIPANT_HOLDS)
+    return _described(list(participants), _PARTICIPANT_HOLDS, ending_label)
 
 
 def referrals_with_holds_described(referrals) -> list[Referral]:
-    return _describe_holds(list(referrals), _REFERRAL_HOLDS)
+    return _described(list(referrals), _REFERRAL_HOLDS, referral_ending_label)
 
 
 def participant_due(participant: Participant, today: datetime.date) -> Participant | None:
