@@ -322,10 +322,12 @@ def erasers() -> list[RecordEraser]:
 
 def deletion_summary(participant: Participant) -> dict:
     """What deleting his record would remove: kinds of record with their numbers (non-zero
-    only, in the order apps registered) and the number of earlier versions in the history."""
+    only) and the number of earlier versions in the change history."""
     counts: dict[str, int] = {}
     versions = 0
-    for eraser in erasers():
+    # His own record's kinds first, as a reader expects; erasing runs in the other order.
+    ordered = erasers()
+    for eraser in [ordered[-1], *ordered[:-1]]:
         for label, number in eraser.count(participant):
             if number:
                 counts[label] = counts.get(label, 0) + number

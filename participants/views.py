@@ -648,7 +648,7 @@ def _retention_review(request, *, subject, due, keep, delete_url: str, template_
     its deletion. A record that something holds can only be kept."""
     today = timezone.localdate()
     form = RetentionDecisionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         may_delete=not due.holds,
         initial={"next_review_on": retention.years_after(today, 1)},
     )
