@@ -755,6 +755,17 @@ def test_deleting_a_record_removes_him_from_every_table_and_keeps_the_other_mans
     assert missing == set()
     report_file = report_files_dir / record["report"].file.name
     assert report_file.exists()
+    commissioner_report = ReportRequest.objects.create(
+        kind=ReportKind.COMMISSIONER,
+        service=service,
+        period_start=cutoff() - datetime.timedelta(days=500),
+        period_end=cutoff() - datetime.timedelta(days=410),
+        requested_by=personas["service_manager"],
+        status=ReportStatus.SUCCEEDED,
+        figures={"referrals": 12, "accepted": 4},
+        approved_by=personas["service_manager"],
+        approved_at=timezone.now(),
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         decision = services.delete_participant_record(
@@ -771,6 +782,9 @@ def test_deleting_a_record_removes_him_from_every_table_and_keeps_the_other_mans
     }
     assert not tables_mentioning(after, [MARK, "Ashworth", "A9876ZY", "X987654", "9434765919"])
     assert not report_file.exists()
+    # Figures already reported to commissioners are counts: they stay.
+    commissioner_report.refresh_from_db()
+    assert commissioner_report.figures == {"referrals": 12, "accepted": 4}
     # Liam's rows are all still there, in every table, and the group session with them.
     assert tables_mentioning(after, [str(liam.pk)]) == liams_before
     group = Session.objects.get(pk=record["group"].pk)
