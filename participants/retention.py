@@ -29,6 +29,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from resettle import access
+from resettle.core.dates import add_months
 
 from .models import (
     Licence,
@@ -52,14 +53,11 @@ def retention_years() -> int:
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
     """The same calendar day `years` earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
+    return add_months(day, -12 * years)
 
 
 def years_after(day: datetime.date, years: int) -> datetime.date:
-    return years_before(day, -years)
+    return add_months(day, 12 * years)
 
 
 def review_cutoff(today: datetime.date) -> datetime.date:

@@ -650,7 +650,9 @@ def _retention_review(request, *, subject, due, keep, delete_url: str, template_
     form = RetentionDecisionForm(
         request.POST if request.method == "POST" else None,
         may_delete=not due.holds,
-        initial={"next_review_on": retention.years_after(today, 1)},
+        initial={
+            "next_review_on": retention.years_after(today, retention.NEXT_REVIEW_DEFAULT_YEARS)
+        },
     )
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["decision"] == RetentionDecision.Decision.DELETE:
