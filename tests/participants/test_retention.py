@@ -160,6 +160,19 @@ def test_referrals_declined_or_withdrawn_more_than_the_period_ago_are_due(servic
     assert list(due) == [old]
 
 
+@pytest.mark.parametrize(
+    ("day", "years", "expected"),
+    [
+        (datetime.date(2026, 11, 24), 7, datetime.date(2019, 11, 24)),
+        (datetime.date(2028, 2, 29), 7, datetime.date(2021, 2, 28)),
+        (datetime.date(2028, 2, 29), 4, datetime.date(2024, 2, 29)),
+    ],
+)
+def test_the_period_counts_calendar_years(day, years, expected):
+    assert years_before(day, years) == expected
+    assert years_after(expected, years) in (day, day - datetime.timedelta(days=1))
+
+
 def test_the_shipped_period_is_twenty_years():
     from tests.core.test_settings import manage
 
