@@ -250,6 +250,15 @@ def due_for_review_count(user, today: datetime.date) -> int:
     )
 
 
+def decisions_on(record_id) -> list[RetentionDecision]:
+    """Earlier reviews of one record, newest first."""
+    return list(
+        RetentionDecision.objects.filter(subject_id=record_id)
+        .select_related("decided_by")
+        .order_by("-decided_at")
+    )
+
+
 def with_holds_described(participants) -> list[Participant]:
     return _described(list(participants), _PARTICIPANT_HOLDS, ending_label)
 

@@ -680,9 +680,7 @@ def _retention_review(request, *, subject, due, keep, delete_url: str, template_
         "form": form,
         "due": due,
         "reference": retention_reference(subject.pk),
-        "earlier_decisions": RetentionDecision.objects.filter(subject_id=subject.pk)
-        .select_related("decided_by")
-        .order_by("-decided_at"),
+        "earlier_decisions": retention.decisions_on(subject.pk),
         "years": retention.retention_years(),
     }
     return render(request, "participants/retention_review.html", context)
