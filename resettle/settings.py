@@ -225,6 +225,19 @@ STORAGES["reports"] = {
     },
 }
 
+# Records of men whose involvement ended more than this many years ago (counted from the later
+# of the end of his involvement and the last thing recorded about him) are listed for the
+# service manager's review; nothing is deleted without their recorded decision. The default,
+# 20, is the NHS Records Management Code's period for mental-health records ("20 years after
+# last contact"), the longest schedule that applies to this joint NHS and probation record.
+_retention_years = env.str("RECORD_RETENTION_YEARS", default="20").strip()
+if not _retention_years.isdigit() or not 1 <= int(_retention_years) <= 100:
+    raise ImproperlyConfigured(
+        "RECORD_RETENTION_YEARS must be a whole number of years from 1 to 100, "
+        f"not {_retention_years!r}."
+    )
+RECORD_RETENTION_YEARS = int(_retention_years)
+
 # Sessions expire: a shared office computer must not stay signed in to case records.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -4,7 +4,6 @@ Each is atomic, names its actor (history and timeline written in the same transa
 refuses a save based on an out-of-date version instead of overwriting someone else's work.
 """
 
-import calendar
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +16,7 @@ from participants.models import Participant
 from participants.timeline import at_start_of_day, record_event
 from resettle import access
 from resettle.audit import records_actor
+from resettle.core.dates import add_months
 
 from .models import (
     Formulation,
@@ -30,14 +30,6 @@ REVIEW_MONTHS = 3
 # After a significant event (recall, serious crisis call, change of address) the plan is
 # reviewed within this many days.
 SOONER_REVIEW_DAYS = 14
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 class StaleEdit(ValidationError):
