@@ -4,12 +4,24 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from resettle.accounts import services as account_services
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that an error page leaves the session alone. Django saves nothing for
+    one either, but reads the session first to decide: with the database down that read fails
+    again, after another connect timeout, and turns the "unavailable" page into a second one."""
+
+    def process_response(self, request, response):
+        if response.status_code >= 500:
+            return response
+        return super().process_response(request, response)
 
 
 class NoStoreForSignedInMiddleware:
@@ -20,10 +32,16 @@ class NoStoreForSignedInMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # Error pages are never kept either, and for them nobody is looked up: the database may
+        # be what failed, and looking again would wait for it a second time.
+        if response.status_code >= 500 or self._signed_in(request):
             add_never_cache_headers(response)
         return response
+
+    @staticmethod
+    def _signed_in(request) -> bool:
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated
 
 
 def _go_to(request, url: str):

@@ -103,3 +103,25 @@ def broker_unreachable(settings):
     yield url
     app.conf.task_always_eager = eager
     use_broker(app, working_broker)
+
+
+@pytest.fixture(scope="module")
+def app_server(django_db_setup, django_db_blocker, request):
+    """gunicorn with production settings, reaching the test database through a TcpProxy."""
+    from django.db import connection
+
+    from tests.integration.live_server import start_app_server, stop_app_server
+
+    with django_db_blocker.unblock():
+        database_name = connection.settings_dict["NAME"]
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    server = start_app_server(database_name, f"{module}-server.log")
+    yield server
+    stop_app_server(server)
+
+
+@pytest.fixture
+def live(app_server):
+    """The app server, with the database reachable again after each test."""
+    yield app_server
+    app_server.proxy.restore()
