@@ -4,7 +4,7 @@ import time
 
 import redis
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 
 
 def check_database() -> dict:
@@ -16,18 +16,6 @@ def check_database() -> dict:
     except Exception as error:
         return {"ok": False, "error": type(error).__name__}
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
-
-
-def database_unreachable(error: BaseException | None) -> bool:
-    """Whether `error` means the database cannot be reached (down, restarting, connection
-    lost), as opposed to a query that failed on a working connection (a deadlock, say).
-
-    Asks the connection object only: no query, since the database is what failed.
-    """
-    if not isinstance(error, OperationalError | InterfaceError):
-        return False
-    link = connection.connection  # None when connecting failed or Django dropped it
-    return link is None or bool(getattr(link, "closed", False))
 
 
 def check_redis() -> dict:

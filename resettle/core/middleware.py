@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,16 +13,28 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from resettle.accounts import services as account_services
 
+from . import outage
+
 
 class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's, except that an error page leaves the session alone. Django saves nothing for
-    one either, but reads the session first to decide: with the database down that read fails
-    again, after another connect timeout, and turns the "unavailable" page into a second one."""
+    """Django's, with the database unreachable in mind.
+
+    An error page leaves the session alone: Django saves nothing for one either, but reads the
+    session first to decide, and with the database down that read waits out another connect
+    timeout and fails again. And a session that cannot be saved because the database went
+    away is the "service unavailable" page, not Django's unstyled "Bad Request".
+    """
 
     def process_response(self, request, response):
         if response.status_code >= 500:
             return response
-        return super().process_response(request, response)
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as interrupted:
+            unreachable = outage.unreachable_database_error(interrupted)
+            if unreachable is None:
+                raise
+            return outage.service_unavailable(request, unreachable)
 
 
 class NoStoreForSignedInMiddleware:

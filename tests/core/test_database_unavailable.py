@@ -5,14 +5,16 @@ real server process, is in tests/integration/test_database_outage.py."""
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.utils.functional import SimpleLazyObject
 
-from resettle.core import health
+from resettle.core import outage
 from resettle.core.middleware import NoStoreForSignedInMiddleware, SessionMiddleware
-from resettle.core.views import error_500, service_unavailable
+from resettle.core.outage import service_unavailable, unreachable_database_error
+from resettle.core.views import error_500
 
 pytestmark = pytest.mark.django_db
 
@@ -22,21 +24,28 @@ NARRATIVE = "Says he can't sleep & is scared\nAgreed to call back at 06:00"
 @pytest.fixture
 def database_gone(monkeypatch):
     """Django's connection object as it is after connecting failed (no live connection)."""
-    monkeypatch.setattr(health, "connection", SimpleNamespace(connection=None))
+    monkeypatch.setattr(outage, "connection", SimpleNamespace(connection=None))
 
 
 @pytest.mark.parametrize("error", [OperationalError("refused"), InterfaceError("closed")])
 def test_an_unreachable_database_is_told_apart_from_other_errors(error, database_gone):
-    assert health.database_unreachable(error)
-    assert not health.database_unreachable(ValueError("a bug"))
-    assert not health.database_unreachable(DatabaseError("not a connection problem"))
+    assert unreachable_database_error(error) is error
+    assert unreachable_database_error(ValueError("a bug")) is None
+    assert unreachable_database_error(DatabaseError("not a connection problem")) is None
+    try:
+        try:
+            raise error
+        except Exception:
+            raise UpdateError from None  # as Django's session store does (context kept)
+    except UpdateError as raised:
+        assert unreachable_database_error(raised) is error
 
 
 def test_an_error_on_a_working_connection_is_not_an_outage():
     from django.db import connection
 
     connection.ensure_connection()
-    assert not health.database_unreachable(OperationalError("deadlock detected"))
+    assert unreachable_database_error(OperationalError("deadlock detected")) is None
 
 
 def test_the_server_error_handler_answers_503_when_the_database_is_what_failed(
@@ -110,6 +119,24 @@ def test_an_error_page_leaves_the_session_unread_and_its_cookie_alone(
     response = middleware(request)
     assert response.content == b"yes"
     assert response.cookies["sessionid"].value == store.session_key
+
+
+def test_a_session_the_database_went_away_before_saving_gives_the_503_page(
+    rf, monkeypatch, database_gone
+):
+    def database_went_away(self, must_create=False):
+        try:
+            raise OperationalError("server closed the connection unexpectedly")
+        except OperationalError:
+            raise UpdateError from None
+
+    monkeypatch.setattr(SessionStore, "save", database_went_away)
+    request = rf.get("/crisis/calls/")
+    request.COOKIES["sessionid"] = "a" * 32
+    middleware = SessionMiddleware(lambda request: HttpResponse("the call log"))
+    response = middleware(request)  # Django alone: SessionInterrupted, an unstyled 400
+    assert response.status_code == 503
+    assert "Sorry, the service is unavailable" in response.content.decode()
 
 
 def test_an_error_page_is_never_stored_without_asking_who_is_signed_in(rf):

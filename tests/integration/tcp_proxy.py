@@ -36,6 +36,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._hang = False
         self._trigger: tuple[bytes, float | None, bytes] | None = None
+        self._timer: threading.Timer | None = None
         self._stopped = False
         self.accepted = 0
 
@@ -58,6 +59,11 @@ class TcpProxy:
         with self._lock:
             self._hang = False
             self._trigger = None
+            if self._timer is not None:
+                self._timer.cancel()  # a cut still to come from cut_when_sent
+            for link in [link for link in self._links if link.frozen]:
+                link.close()  # its answer is lost for good
+                self._links.remove(link)
             for sock in self._held:
                 _close(sock)
             self._held.clear()
@@ -78,6 +84,8 @@ class TcpProxy:
 
     def stop(self) -> None:
         self._stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
         with self._lock:
             if self._listener is not None:
                 _close(self._listener)
@@ -144,7 +152,8 @@ class TcpProxy:
                     return
                 link.frozen = True  # the database's answer never reaches the app
                 _send(link.upstream, data)
-                threading.Timer(after, self.cut).start()
+                self._timer = threading.Timer(after, self.cut)
+                self._timer.start()
                 return
             if trigger is not None:
                 tail = seen[-max(len(trigger[0]), len(trigger[2])) :]
