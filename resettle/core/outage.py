@@ -26,17 +26,26 @@ NOT_ENTERED_BACK = {"csrfmiddlewaretoken", "code", "next"}
 def unreachable_database_error(error: BaseException | None) -> BaseException | None:
     """The error (or the one it arose from) saying the database cannot be reached: down,
     restarting, connection lost. None for anything else, such as a query that failed on a
-    working connection (a deadlock, say)."""
+    working connection (a deadlock, a statement timeout)."""
     while error is not None:
-        if isinstance(error, OperationalError | InterfaceError) and _no_live_connection():
+        if isinstance(error, OperationalError | InterfaceError) and _says_unreachable(error):
             return error
         error = error.__cause__ or error.__context__
     return None
 
 
-def _no_live_connection() -> bool:
-    link = connection.connection  # None when connecting failed or Django dropped it
-    return link is None or bool(getattr(link, "closed", False))
+# PostgreSQL's own words for "not now" (SQLSTATE): connection exceptions, too many clients or
+# out of memory, and shutting down or still starting up.
+UNAVAILABLE_CLASSES = ("08", "53")
+UNAVAILABLE_CODES = ("57P01", "57P02", "57P03")
+
+
+def _says_unreachable(error: BaseException) -> bool:
+    driver_error = error.__cause__  # psycopg2's, which Django wraps
+    if hasattr(driver_error, "pgcode"):
+        code = driver_error.pgcode  # None: no answer from the server at all
+        return code is None or code[:2] in UNAVAILABLE_CLASSES or code in UNAVAILABLE_CODES
+    return connection.connection is None  # another database: connecting failed
 
 
 def service_unavailable(request, error: BaseException) -> HttpResponse:

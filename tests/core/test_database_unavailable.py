@@ -41,10 +41,50 @@ def test_an_unreachable_database_is_told_apart_from_other_errors(error, database
         assert unreachable_database_error(raised) is error
 
 
+def raised_through_django(action) -> BaseException:
+    """What Django raises when psycopg2 raises during `action` (its error, with psycopg2's as
+    the cause)."""
+    from django.db import connection
+
+    try:
+        with connection.wrap_database_errors:
+            action()
+    except Exception as error:
+        return error
+    raise AssertionError("nothing was raised")
+
+
+def test_postgresql_not_answering_or_ending_the_session_is_an_outage():
+    import psycopg2
+    from django.db import connection
+
+    from tests.integration.conftest import free_port
+
+    refused = raised_through_django(
+        lambda: psycopg2.connect(host="127.0.0.1", port=free_port(), connect_timeout=2)
+    )
+    assert unreachable_database_error(refused) is refused  # though Django's own connection works
+    # A restart ends every session, as this does.
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    doomed = psycopg2.connect(**params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [doomed.get_backend_pid()])
+    ended = raised_through_django(lambda: doomed.cursor().execute("SELECT 1"))
+    assert unreachable_database_error(ended) is ended
+
+
 def test_an_error_on_a_working_connection_is_not_an_outage():
     from django.db import connection
 
-    connection.ensure_connection()
+    def too_slow():
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 1")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    timed_out = raised_through_django(too_slow)
+    assert isinstance(timed_out, OperationalError)
+    assert unreachable_database_error(timed_out) is None
     assert unreachable_database_error(OperationalError("deadlock detected")) is None
 
 
