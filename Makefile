@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install static migrate seed lint format lock clean backup restore
+.PHONY: run test reliability install static migrate seed lint format lock clean backup restore
 
 ## make run: set everything up and serve the demo on http://127.0.0.1:8000 (SQLite, eager Celery)
 run: install
@@ -21,7 +21,12 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run --settings=resettle.settings_test
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not reliability"
+
+## make reliability: the slow fault-injection runs (database outages of many lengths while calls
+## are being logged); not part of make test
+reliability: install
+	$(VENV)/bin/pytest -m reliability -v
 
 install: $(VENV)/.installed node_modules/.installed static/dist/.built
 
