@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test reliability install static migrate seed lint format lock clean backup restore
+.PHONY: run test bench install static migrate seed lint format lock clean backup reliability restore
 
 ## make run: set everything up and serve the demo on http://127.0.0.1:8000 (SQLite, eager Celery)
 run: install
@@ -27,6 +27,11 @@ test: install
 ## are being logged); not part of make test
 reliability: install
 	$(VENV)/bin/pytest -m reliability -v
+
+## make bench: national-scale benchmarks (generates two PostgreSQL databases the first time,
+## about 10 minutes; later runs reuse them) and writes benchmarks/RESULTS.md
+bench: install
+	$(PY) -m benchmarks.run
 
 install: $(VENV)/.installed node_modules/.installed static/dist/.built
 
