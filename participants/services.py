@@ -236,14 +236,46 @@ def accept_referral(
 # --- Participant details ------------------------------------------------------------------
 
 
+class NoLongerAllowed(ValidationError):
+    """The actor lost the right to make this change (e.g. reallocated) after opening the page."""
+
+
 def _lock_participant(participant: Participant, expected_version: int | None) -> Participant:
+    """His row, locked until the transaction ends: every change to his case takes this lock
+    first (allocation included), so changes to one man are applied one after another."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    _check_version(locked, expected_version)
+    return locked
+
+
+def _check_version(locked: Participant, expected_version: int | None) -> None:
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             "Someone else saved changes to this record while you were editing it. "
             "Your changes have not been saved: reload the page to see theirs, then try again",
             code="stale",
         )
+
+
+def lock_for_change(
+    *, participant: Participant, actor: User, expected_version: int | None = None, may=None
+) -> Participant:
+    """Lock his record and check again, under the lock, that `actor` may still change it.
+
+    The page checked access before the lock was taken; a reallocation committed since then
+    would otherwise let someone who has just lost access write after the change. `may` is the
+    access rule (default: change the record).
+    """
+    from resettle import access
+
+    locked = _lock_participant(participant, None)
+    if not (may or access.can_change_participant)(actor, locked):
+        raise NoLongerAllowed(
+            f"You can no longer change {locked.full_name}'s record: his allocated team changed "
+            "after you opened this page. Your changes have not been saved",
+            code="no_longer_allowed",
+        )
+    _check_version(locked, expected_version)
     return locked
 
 
@@ -252,7 +284,9 @@ def _lock_participant(participant: Participant, expected_version: int | None) ->
 def update_participant(
     *, participant: Participant, actor: User, expected_version: int, changes: dict
 ) -> Participant:
-    locked = _lock_participant(participant, expected_version)
+    locked = lock_for_change(
+        participant=participant, actor=actor, expected_version=expected_version
+    )
     for field in IDENTIFIER_FIELDS:
         if field in changes:
             changes[field] = changes[field] or None
@@ -279,6 +313,7 @@ def update_participant(
 @records_actor
 @transaction.atomic
 def save_contact(*, participant: Participant, actor: User, contact: Contact) -> Contact:
+    participant = lock_for_change(participant=participant, actor=actor)
     contact.participant = participant
     if contact.is_next_of_kin:
         for other in participant.contacts.filter(is_next_of_kin=True).exclude(pk=contact.pk):
@@ -291,12 +326,14 @@ def save_contact(*, participant: Participant, actor: User, contact: Contact) -> 
 @records_actor
 @transaction.atomic
 def remove_contact(*, contact: Contact, actor: User) -> None:
+    lock_for_change(participant=contact.participant, actor=actor)
     contact.delete()
 
 
 @records_actor
 @transaction.atomic
 def save_goal(*, participant: Participant, actor: User, goal: Goal) -> Goal:
+    participant = lock_for_change(participant=participant, actor=actor)
     is_new = goal.pk is None
     goal.participant = participant
     goal.save()
@@ -362,7 +399,13 @@ def change_stage(
     recall_type: str = "",
     ending: str = "",
 ) -> StageChange:
-    locked = _lock_participant(participant, None)
+    from resettle import access
+
+    locked = lock_for_change(
+        participant=participant,
+        actor=actor,
+        may=access.can_recall if kind == StageChange.Kind.RECALLED else None,
+    )
     _sources, destination = MOVES[kind]
     if kind not in moves_available(locked):
         raise ValidationError(
@@ -384,15 +427,15 @@ def change_stage(
             f"({locked.stage_since:%-d %B %Y})",
             code="before_current_stage",
         )
-    if (
-        kind == StageChange.Kind.OFFERED_PLACE
-        and selectors.custody_places_free(locked.service) <= 0
-    ):
-        raise ValidationError(
-            f"All {locked.service.funded_custody_places} funded custody places are taken. "
-            "He stays on the waiting list until one is free",
-            code="no_place",
-        )
+    if kind == StageChange.Kind.OFFERED_PLACE:
+        # As in accept_referral: the service row is the lock on its funded places.
+        service = Service.objects.select_for_update().get(pk=locked.service_id)
+        if selectors.custody_places_free(service) <= 0:
+            raise ValidationError(
+                f"All {service.funded_custody_places} funded custody places are taken. "
+                "He stays on the waiting list until one is free",
+                code="no_place",
+            )
     if kind == StageChange.Kind.RECALLED:
         if recall_type not in StageChange.RecallType.values:
             raise ValidationError("Select the type of recall", code="recall_type")
@@ -441,6 +484,7 @@ def change_stage(
 @records_actor
 @transaction.atomic
 def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePlan) -> ReleasePlan:
+    participant = lock_for_change(participant=participant, actor=actor)
     if participant.stage not in (Stage.WAITING, Stage.IN_REACH) and plan.release_id is None:
         raise ValidationError(
             "A release-day plan is made before release, while he is in custody", code="stage"
@@ -456,6 +500,7 @@ def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePla
 @records_actor
 @transaction.atomic
 def save_licence(*, participant: Participant, actor: User, licence: Licence) -> Licence:
+    participant = lock_for_change(participant=participant, actor=actor)
     if licence.ends_on < licence.starts_on:
         raise ValidationError(
             {"ends_on": "The licence expiry date must be after the licence start date"}
@@ -480,6 +525,7 @@ def save_licence(*, participant: Participant, actor: User, licence: Licence) -> 
 @records_actor
 @transaction.atomic
 def save_condition(*, licence: Licence, actor: User, condition: LicenceCondition):
+    lock_for_change(participant=licence.participant, actor=actor)
     if condition.ends_on and condition.ends_on < condition.starts_on:
         raise ValidationError({"ends_on": "The end date must be after the start date"})
     is_new = condition.pk is None
@@ -564,6 +610,7 @@ def allocate(
 def set_pathway_need(
     *, participant: Participant, actor: User, pathway: str, level: str, notes: str
 ) -> PathwayNeed:
+    participant = lock_for_change(participant=participant, actor=actor)
     need, _ = PathwayNeed.objects.select_for_update().get_or_create(
         participant=participant, pathway=pathway
     )
@@ -587,6 +634,7 @@ def set_pathway_need(
 def record_outcome_snapshot(
     *, participant: Participant, actor: User, snapshot: OutcomeSnapshot
 ) -> OutcomeSnapshot:
+    participant = lock_for_change(participant=participant, actor=actor)
     _not_in_future(snapshot.taken_on, "The date")
     snapshot.participant = participant
     snapshot.recorded_by = actor
