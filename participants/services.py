@@ -571,6 +571,10 @@ def allocate(
             {"staff": f"{staff} is not a {Role(role).label.lower()} in {locked.service}"}
         )
     _not_in_future(started_on, "The allocation date")
+    if locked.exclusions.filter(staff=staff, lifted_at__isnull=True).exists():
+        raise ValidationError(
+            {"staff": f"{staff} is excluded from this record: lift the exclusion first"}
+        )
     current = locked.allocations.filter(role=role, ended_on__isnull=True).first()
     if current is not None:
         if current.staff_id == staff.pk:
@@ -661,6 +665,8 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
     """Keep a member of staff out of his record: he vanishes from their lists and searches."""
     from .models import Exclusion
 
+    # Locked like an allocation, so the two cannot cross: nobody is both allocated and excluded.
+    participant = _lock_participant(participant, None)
     if not reason.strip():
         raise ValidationError({"reason": "Say why they are excluded"})
     if staff.pk == actor.pk:
@@ -687,6 +693,8 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
 @records_actor
 @transaction.atomic
 def lift_exclusion(*, exclusion, actor: User):
+    _lock_participant(exclusion.participant, None)
+    exclusion.refresh_from_db()
     if exclusion.lifted_at is not None:
         raise ValidationError("This exclusion has already been lifted")
     exclusion.lifted_at = timezone.now()
@@ -706,7 +714,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     from .models import TemporaryAccess
 
-    if not access.may_ask_temporary_access(actor, participant):
+    if not access.may_ask_temporary_access(actor, _lock_participant(participant, None)):
         raise ValidationError(
             "You already have access to change this record, or your role cannot be given it"
         )
@@ -739,6 +747,8 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 @records_actor
 @transaction.atomic
 def end_temporary_access(*, grant, actor: User):
+    _lock_participant(grant.participant, None)
+    grant.refresh_from_db()
     if not grant.is_active():
         raise ValidationError("This temporary access has already ended")
     grant.ended_at = timezone.now()

@@ -321,3 +321,33 @@ def test_simultaneous_reallocations_through_race_helper_keep_rights_consistent(
     )
     assert reallocating.errors() == []
     assert_rights_match_allocations(participant)
+
+
+def test_excluding_and_allocating_the_same_person_at_once_never_does_both(
+    monkeypatch, personas, participant
+):
+    from participants.models import Exclusion
+
+    tom = personas["colleague"]
+    checks_passed = Gate(monkeypatch, Exclusion.objects, "create", thread="exclude")
+
+    with Race(
+        exclude=lambda: services.exclude_staff(
+            participant=participant,
+            staff=tom,
+            reason="Knows his family",
+            actor=personas["service_manager"],
+        ),
+        allocate=checks_passed.then(
+            lambda: reallocate_keyworker(participant, tom, personas["service_manager"])
+        ),
+    ) as both:
+        both.wait_at(checks_passed)
+        both.wait_until_blocked_or_done("allocate")
+        checks_passed.open()
+
+    assert both["exclude"].ok
+    assert isinstance(both["allocate"].error, ValidationError)
+    assert "excluded from this record" in both["allocate"].error.messages[0]
+    assert tom.pk not in allocated_staff(participant)
+    assert_rights_match_allocations(participant)
