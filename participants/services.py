@@ -248,6 +248,12 @@ def _lock_participant(participant: Participant, expected_version: int | None) ->
     return locked
 
 
+def lock_participant(participant: Participant) -> Participant:
+    """His row, locked for the rest of the transaction (for changes made on his behalf by
+    whoever triggers them, e.g. a review brought forward by a crisis call)."""
+    return _lock_participant(participant, None)
+
+
 def _check_version(locked: Participant, expected_version: int | None) -> None:
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(

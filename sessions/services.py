@@ -181,16 +181,19 @@ def _check_outcome(
 def _record(
     attendance: Attendance, *, outcome, absence_reason, rescheduled_by, actor
 ) -> Attendance:
+    # Only the attendance row is locked: locking the session and his record with it (a plain
+    # select_for_update with select_related) let a register and a one-click outcome deadlock.
     locked = (
-        Attendance.objects.select_for_update()
+        Attendance.objects.select_for_update(of=("self",))
         .select_related("session", "participant")
         .get(pk=attendance.pk)
     )
     _check_outcome(locked.session, outcome, absence_reason, rescheduled_by)
     if locked.outcome:
+        by = f" (by {locked.recorded_by})" if locked.recorded_by else ""
         raise ValidationError(
             f"An outcome is already recorded for {locked.participant.full_name}: "
-            f"{locked.get_outcome_display().lower()}",
+            f"{locked.get_outcome_display().lower()}{by}",
             code="duplicate",
         )
     locked.outcome = outcome
@@ -243,7 +246,8 @@ def record_register(
             "The register lists someone not expected at this session", code="unknown"
         )
     recorded = 0
-    for attendance_id, (outcome, reason, rescheduled_by) in outcomes.items():
+    # Always in the same order, so two registers for the session cannot deadlock.
+    for attendance_id, (outcome, reason, rescheduled_by) in sorted(outcomes.items()):
         if not outcome:
             continue
         _record(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, connections
+from django.test import Client
 
 TIMEOUT = 20
 
@@ -27,6 +28,13 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def signed_in(user) -> Client:
+    """A browser of its own for `user` (two people, two clients)."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def lock_waiters() -> int:

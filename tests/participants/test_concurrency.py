@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,17 +15,11 @@ from participants.models import (
 )
 from resettle import access
 from resettle.accounts.roles import Role
-from tests.concurrency import Gate, Race, race
+from tests.concurrency import Gate, Race, race, signed_in
 from tests.factories import ParticipantFactory, ReferralFactory, days_ago, staff_member
 from tests.participants.test_record import details_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def holders_of_change_rights(participant) -> set[int]:
