@@ -285,6 +285,18 @@ def lock_for_change(
     return locked
 
 
+def _refuse_identifiers_of_others(participant: Participant, changes: dict) -> None:
+    for field in IDENTIFIER_FIELDS:
+        value = changes.get(field)
+        if (
+            value
+            and Participant.objects.filter(**{field: value}).exclude(pk=participant.pk).exists()
+        ):
+            raise ValidationError(
+                {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
+            )
+
+
 @records_actor
 @transaction.atomic
 def update_participant(
@@ -296,13 +308,7 @@ def update_participant(
     for field in IDENTIFIER_FIELDS:
         if field in changes:
             changes[field] = changes[field] or None
-            value = changes[field]
-            if value and (
-                Participant.objects.filter(**{field: value}).exclude(pk=locked.pk).exists()
-            ):
-                raise ValidationError(
-                    {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
-                )
+    _refuse_identifiers_of_others(locked, changes)
     address_changed = (
         "current_accommodation" in changes
         and changes["current_accommodation"].strip() != locked.current_accommodation.strip()
@@ -310,7 +316,12 @@ def update_participant(
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.version += 1
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as error:  # given to another man since the check above
+        _refuse_identifiers_of_others(locked, changes)
+        raise ValidationError("One of these identifiers belongs to someone else") from error
     if address_changed:
         announce_significant_event(participant=locked, actor=actor, reason="change of address")
     return locked

@@ -151,6 +151,7 @@ def change_session(
     """Change one session only (one of a series stays one of it; the others are untouched)."""
     if ends_at <= starts_at:
         raise ValidationError({"end_time": "The session must end after it starts"})
+    session = _lock_session(session.pk)
     if session.attendances.exclude(outcome="").exists() and starts_at > timezone.now():
         raise ValidationError(
             "Outcomes are recorded for this session: it cannot move into the future"
@@ -160,6 +161,13 @@ def change_session(
     session.enforceable = enforceable
     session.save()
     return session
+
+
+def _lock_session(session_id) -> Session:
+    """The session row, locked first by whatever records outcomes or moves the session: they
+    happen one after another (an outcome never lands on a session just moved to the future),
+    and, always taken first, this lock cannot be part of a deadlock."""
+    return Session.objects.select_for_update(no_key=True).get(pk=session_id)
 
 
 def _check_outcome(
@@ -179,16 +187,12 @@ def _check_outcome(
 
 
 def _record(
-    attendance: Attendance, *, outcome, absence_reason, rescheduled_by, actor
+    attendance: Attendance, *, session: Session, outcome, absence_reason, rescheduled_by, actor
 ) -> Attendance:
-    # Only the attendance row is locked: locking the session and his record with it (a plain
-    # select_for_update with select_related) let a register and a one-click outcome deadlock.
-    locked = (
-        Attendance.objects.select_for_update(of=("self",))
-        .select_related("session", "participant")
-        .get(pk=attendance.pk)
-    )
-    _check_outcome(locked.session, outcome, absence_reason, rescheduled_by)
+    """One man's outcome; the caller holds the session's lock (`_lock_session`)."""
+    locked = Attendance.objects.select_related("participant").get(pk=attendance.pk)
+    locked.session = session
+    _check_outcome(session, outcome, absence_reason, rescheduled_by)
     if locked.outcome:
         by = f" (by {locked.recorded_by})" if locked.recorded_by else ""
         raise ValidationError(
@@ -226,6 +230,7 @@ def record_outcome(
 ) -> Attendance:
     return _record(
         attendance,
+        session=_lock_session(attendance.session_id),
         outcome=outcome,
         absence_reason=absence_reason,
         rescheduled_by=rescheduled_by,
@@ -239,6 +244,7 @@ def record_register(
     *, session: Session, actor: User, outcomes: dict[int, tuple[str, str, str]]
 ) -> int:
     """A group register: every man's outcome in one go, or none at all."""
+    session = _lock_session(session.pk)
     expected = {a.pk: a for a in session.attendances.all()}
     unknown = set(outcomes) - set(expected)
     if unknown:
@@ -246,12 +252,12 @@ def record_register(
             "The register lists someone not expected at this session", code="unknown"
         )
     recorded = 0
-    # Always in the same order, so two registers for the session cannot deadlock.
-    for attendance_id, (outcome, reason, rescheduled_by) in sorted(outcomes.items()):
+    for attendance_id, (outcome, reason, rescheduled_by) in outcomes.items():
         if not outcome:
             continue
         _record(
             expected[attendance_id],
+            session=session,
             outcome=outcome,
             absence_reason=reason,
             rescheduled_by=rescheduled_by,

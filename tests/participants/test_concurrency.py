@@ -344,3 +344,31 @@ def test_excluding_and_allocating_the_same_person_at_once_never_does_both(
     assert "excluded from this record" in both["allocate"].error.messages[0]
     assert tom.pk not in allocated_staff(participant)
     assert_rights_match_allocations(participant)
+
+
+def test_the_same_crn_given_to_two_men_at_once_is_refused_not_a_server_error(
+    monkeypatch, personas, participant, service
+):
+    """Each save checked that no one else had the CRN, then both saved: the second broke the
+    unique identifier with a database error."""
+    ryan = ParticipantFactory(service=service, crn=None)
+    first_checked = Gate(monkeypatch, Participant, "save", thread="first")
+
+    def give_crn(man, actor):
+        return lambda: services.update_participant(
+            participant=man, actor=actor, expected_version=man.version, changes={"crn": "X111111"}
+        )
+
+    with Race(
+        first=give_crn(participant, personas["keyworker"]),
+        second=first_checked.then(give_crn(ryan, personas["service_manager"])),
+    ) as saving:
+        saving.wait_at(first_checked)
+        saving.wait_until_blocked_or_done("second")
+        first_checked.open()
+
+    assert saving["second"].ok
+    refused = saving["first"].error
+    assert isinstance(refused, ValidationError)
+    assert refused.message_dict == {"crn": ["This CRN belongs to someone else"]}
+    assert Participant.objects.get(crn="X111111") == ryan

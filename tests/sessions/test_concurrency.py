@@ -198,7 +198,8 @@ def test_a_register_racing_a_one_click_outcome_does_not_deadlock(
 ):
     """The register had locked the first man (and, with him, the session row); a one-click
     outcome for the second man locked him and waited for the session; the register then
-    waited for the second man: a deadlock, and one of them failed with an error page."""
+    waited for the second man: a deadlock, and one of them failed with an error page.
+    Now both take the session's lock first: the register is recorded, the click is told."""
     men = attendances(group)
     second_man = men[1]
     register_did_one = Gate(monkeypatch, services, "_record", thread="register", after=True)
@@ -219,6 +220,45 @@ def test_a_register_racing_a_one_click_outcome_does_not_deadlock(
         both.wait_until_blocked_or_done("click")
         register_did_one.open()
 
-    assert both["click"].ok
-    assert isinstance(both["register"].error, ValidationError)  # told; nothing half-saved
-    assert [a.outcome for a in attendances(group)] == ["", Outcome.LATE]
+    assert both["register"].value == 2
+    assert isinstance(both["click"].error, ValidationError)
+    assert "already recorded for" in both["click"].error.messages[0]
+    assert [a.outcome for a in attendances(group)] == [Outcome.ATTENDED, Outcome.ATTENDED]
+    assert_one_outcome_each(group)
+
+
+def test_moving_a_session_into_the_future_while_an_outcome_is_recorded(
+    monkeypatch, personas, group, participant
+):
+    """The move checked for outcomes before the one being recorded had committed, then saved:
+    the session ended up in the future with an outcome recorded for it."""
+    jamal = group.attendances.get(participant=participant)
+    outcome_saved = Gate(monkeypatch, services, "record_event", thread="record")
+    tomorrow = at(days_ago(-1), 10)
+
+    with Race(
+        record=lambda: services.record_outcome(
+            attendance=jamal, outcome=Outcome.ATTENDED, actor=personas["keyworker"]
+        ),
+        move=outcome_saved.then(
+            lambda: services.change_session(
+                session=group,
+                actor=personas["keyworker"],
+                starts_at=tomorrow,
+                ends_at=tomorrow + datetime.timedelta(hours=2),
+                location_kind="centre",
+                location_detail="",
+                enforceable=True,
+            )
+        ),
+    ) as both:
+        both.wait_at(outcome_saved)
+        both.wait_until_blocked_or_done("move")
+        outcome_saved.open()
+
+    assert both["record"].ok
+    assert both["move"].error.messages == [
+        "Outcomes are recorded for this session: it cannot move into the future"
+    ]
+    group.refresh_from_db()
+    assert group.starts_at == at(days_ago(1), 10)
