@@ -14,6 +14,7 @@ from django.utils import timezone
 from participants import services as participant_services
 from participants.models import Participant, Stage, StageChange
 from participants.timeline import record_event
+from resettle import access
 from resettle.accounts.models import Service, User
 from resettle.audit import records_actor
 
@@ -370,6 +371,9 @@ def record_enforcement(
 ) -> EnforcementDecision:
     from .compliance import policy_for, unacceptable_absences_in_window
 
+    participant = participant_services.lock_for_change(
+        participant=participant, actor=actor, may=access.can_recall
+    )
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})
     if decision == EnforcementDecision.Decision.NO_FURTHER_ACTION and not reason.strip():
@@ -407,11 +411,14 @@ def record_recall_decision(
     outcome: str,
     decided_on: datetime.date,
 ) -> RecallDecision:
+    participant_services.lock_for_change(
+        participant=enforcement.participant, actor=actor, may=access.can_recall
+    )
     if enforcement.decision != EnforcementDecision.Decision.RECALL_CONSIDERED:
         raise ValidationError(
             "A recall decision follows a decision to consider recall", code="not_recall"
         )
-    if hasattr(enforcement, "recall_decision"):
+    if RecallDecision.objects.filter(enforcement=enforcement).exists():
         raise ValidationError("The recall decision is already recorded", code="duplicate")
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})

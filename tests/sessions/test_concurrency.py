@@ -262,3 +262,66 @@ def test_moving_a_session_into_the_future_while_an_outcome_is_recorded(
     ]
     group.refresh_from_db()
     assert group.starts_at == at(days_ago(1), 10)
+
+
+# --- Enforcement and recall decisions -------------------------------------------------------
+
+
+def recall_considered(participant, personas):
+    return services.record_enforcement(
+        participant=participant, actor=personas["offender_manager"],
+        decision="recall_considered", decided_on=days_ago(0), reason="Contact lost",
+    )  # fmt: skip
+
+
+def test_two_recall_decisions_for_the_same_enforcement_at_once_record_one(
+    monkeypatch, personas, participant
+):
+    """Both checked that no decision existed, then both saved: the second broke the one-
+    decision rule with a database error instead of being told."""
+    from sessions.models import RecallDecision
+
+    enforcement = recall_considered(participant, personas)
+    first_checked = Gate(monkeypatch, RecallDecision.objects, "create", thread="first")
+
+    def decide(actor, rationale):
+        return lambda: services.record_recall_decision(
+            enforcement=enforcement, actor=actor, why="contact", alternatives_tried=["warning"],
+            senior_manager_rationale=rationale, outcome="no_recall", decided_on=days_ago(0),
+        )  # fmt: skip
+
+    with Race(
+        first=decide(personas["offender_manager"], "Manageable with more contact"),
+        second=first_checked.then(decide(personas["service_manager"], "Keep him out")),
+    ) as deciding:
+        deciding.wait_at(first_checked)
+        deciding.wait_until_blocked_or_done("second")
+        first_checked.open()
+
+    assert deciding["first"].ok
+    assert deciding["second"].error.messages == ["The recall decision is already recorded"]
+    assert (
+        RecallDecision.objects.get(enforcement=enforcement).decided_by
+        == (personas["offender_manager"])
+    )
+
+
+def test_enforcement_decision_by_an_offender_manager_reallocated_meanwhile_is_refused(
+    monkeypatch, personas, participant, service
+):
+    from participants import services as participant_services
+    from tests.factories import staff_member
+
+    new_om = staff_member(Role.OFFENDER_MANAGER, service, full_name="Dev Patel")
+    checked_access = Gate(monkeypatch, services, "record_enforcement", thread="decide")
+
+    with Race(decide=lambda: recall_considered(participant, personas)) as deciding:
+        deciding.wait_at(checked_access)
+        participant_services.allocate(
+            participant=participant, role=Role.OFFENDER_MANAGER, staff=new_om,
+            actor=personas["service_manager"], started_on=days_ago(0),
+        )  # fmt: skip
+        checked_access.open()
+
+    assert "You can no longer change" in deciding["decide"].error.messages[0]
+    assert not participant.enforcement_decisions.exists()
