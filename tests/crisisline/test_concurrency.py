@@ -16,7 +16,7 @@ from tests.concurrency import Gate, Race, signed_in
 from tests.crisisline.test_calls import a_call
 from tests.factories import accepted_participant
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_flush")]
 
 
 def test_two_workers_linking_the_same_call_at_once_link_it_once(

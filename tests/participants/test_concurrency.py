@@ -19,7 +19,7 @@ from tests.concurrency import Gate, Race, race, signed_in
 from tests.factories import ParticipantFactory, ReferralFactory, days_ago, staff_member
 from tests.participants.test_record import details_post
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_flush")]
 
 
 def holders_of_change_rights(participant) -> set[int]:

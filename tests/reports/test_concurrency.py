@@ -18,7 +18,7 @@ from resettle.accounts.roles import Role
 from tests.concurrency import Gate, Race
 from tests.factories import staff_member
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_flush")]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from riskplans.models import PlanStatus, RiskManagementPlan
 from tests.concurrency import Gate, Race, signed_in
 from tests.riskplans.test_plans import submitted_plan
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_flush")]
 
 PLAN_FORM = {
     "expected_days_per_week": "4",

@@ -15,7 +15,7 @@ from tests.concurrency import Gate, Race, signed_in
 from tests.factories import accepted_participant, days_ago
 from tests.factories.reports import at
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_flush")]
 
 
 @pytest.fixture
