@@ -240,18 +240,11 @@ class NoLongerAllowed(ValidationError):
     """The actor lost the right to make this change (e.g. reallocated) after opening the page."""
 
 
-def _lock_participant(participant: Participant, expected_version: int | None) -> Participant:
-    """His row, locked until the transaction ends: every change to his case takes this lock
-    first (allocation included), so changes to one man are applied one after another."""
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
-    _check_version(locked, expected_version)
-    return locked
-
-
 def lock_participant(participant: Participant) -> Participant:
-    """His row, locked for the rest of the transaction (for changes made on his behalf by
-    whoever triggers them, e.g. a review brought forward by a crisis call)."""
-    return _lock_participant(participant, None)
+    """His row, locked until the transaction ends. Every change to his case (his record,
+    allocation, exclusions, plans, enforcement) takes this lock before any other, so changes to
+    one man are applied one after another, never interleaved."""
+    return Participant.objects.select_for_update().get(pk=participant.pk)
 
 
 def _check_version(locked: Participant, expected_version: int | None) -> None:
@@ -274,7 +267,7 @@ def lock_for_change(
     """
     from resettle import access
 
-    locked = _lock_participant(participant, None)
+    locked = lock_participant(participant)
     if not (may or access.can_change_participant)(actor, locked):
         raise NoLongerAllowed(
             f"You can no longer change {locked.full_name}'s record: his allocated team changed "
@@ -578,7 +571,7 @@ def allocate(
     """Make `staff` his `role`; the previous holder's change rights go in the same commit."""
     from resettle import access
 
-    locked = _lock_participant(participant, None)
+    locked = lock_participant(participant)
     if role not in (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST):
         raise ValidationError(
             "Only an offender manager, health keyworker or psychologist is allocated"
@@ -683,7 +676,7 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
     from .models import Exclusion
 
     # Locked like an allocation, so the two cannot cross: nobody is both allocated and excluded.
-    participant = _lock_participant(participant, None)
+    participant = lock_participant(participant)
     if not reason.strip():
         raise ValidationError({"reason": "Say why they are excluded"})
     if staff.pk == actor.pk:
@@ -710,7 +703,7 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
 @records_actor
 @transaction.atomic
 def lift_exclusion(*, exclusion, actor: User):
-    _lock_participant(exclusion.participant, None)
+    lock_participant(exclusion.participant)
     exclusion.refresh_from_db()
     if exclusion.lifted_at is not None:
         raise ValidationError("This exclusion has already been lifted")
@@ -731,7 +724,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     from .models import TemporaryAccess
 
-    if not access.may_ask_temporary_access(actor, _lock_participant(participant, None)):
+    if not access.may_ask_temporary_access(actor, lock_participant(participant)):
         raise ValidationError(
             "You already have access to change this record, or your role cannot be given it"
         )
@@ -764,7 +757,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 @records_actor
 @transaction.atomic
 def end_temporary_access(*, grant, actor: User):
-    _lock_participant(grant.participant, None)
+    lock_participant(grant.participant)
     grant.refresh_from_db()
     if not grant.is_active():
         raise ValidationError("This temporary access has already ended")
