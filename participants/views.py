@@ -341,8 +341,12 @@ def contact_form(request, pk, contact_id=None):
 def contact_remove(request, pk, contact_id):
     participant = access.get_participant_for(request.user, pk, action="change")
     contact = get_object_or_404(Contact, pk=contact_id, participant=participant)
-    services.remove_contact(contact=contact, actor=request.user)
-    messages.success(request, f"{contact.name} removed from contacts")
+    try:
+        services.remove_contact(contact=contact, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{contact.name} removed from contacts")
     return redirect("participants:overview", pk=participant.pk)
 
 
