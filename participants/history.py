@@ -65,7 +65,7 @@ def register_history(area: HistoryArea) -> None:
 
 
 IGNORED_FIELDS = {"version", "updated_at"}
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # With the database unreachable a page gives up after 5 seconds and says the service is
     # unavailable, instead of waiting as long as TCP does (minutes, past gunicorn's timeout).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Pages read a few rows by index: starting parallel workers costs more than it saves and
+    # made the same page slower on a large database than on a small one (benchmarks/).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
