@@ -68,7 +68,7 @@ from .constants import (
     SIZES,
     YEARS,
 )
-from .helpers import bank_holidays_of, uid, write_placeholder_pdf, years_before
+from .helpers import bank_holidays_of, write_placeholder_pdf, years_before
 from .progress import Progress, SilentProgress
 from .service import ServiceBuilder, report_row
 from .writer import DatasetWriter
@@ -210,7 +210,7 @@ class Dataset:
         self.ids = {
             model: w.id_counter(model)
             for model in spec
-            if not model._meta.pk.get_internal_type() == "UUIDField"
+            if model._meta.pk.get_internal_type() != "UUIDField"
         }
 
     def _links(self) -> None:
@@ -236,14 +236,18 @@ class Dataset:
         }
 
         def plan_link(participant_id: str, plan_id: str) -> str:
-            return reverse("riskplans:plan_detail", args=[zero, zero]).replace(
-                zero, participant_id, 1
-            ).replace(zero, plan_id, 1)
+            return (
+                reverse("riskplans:plan_detail", args=[zero, zero])
+                .replace(zero, participant_id, 1)
+                .replace(zero, plan_id, 1)
+            )
 
         def formulation_link(participant_id: str, formulation_id: str) -> str:
-            return reverse("riskplans:formulation_detail", args=[zero, zero]).replace(
-                zero, participant_id, 1
-            ).replace(zero, formulation_id, 1)
+            return (
+                reverse("riskplans:formulation_detail", args=[zero, zero])
+                .replace(zero, participant_id, 1)
+                .replace(zero, formulation_id, 1)
+            )
 
         self.plan_link, self.formulation_link = plan_link, formulation_link
 
@@ -326,9 +330,7 @@ class Dataset:
         rng = random.Random(f"{self.seed}:national")
         commissioner_id = self.focus_staff["commissioner"].id
         for quarter in completed_quarters(self.today, 4):
-            approved = [
-                r for b in self.services for r in b.approved_figures.get(quarter.start, [])
-            ]
+            approved = [r for b in self.services for r in b.approved_figures.get(quarter.start, [])]
             figures = commissioner.add_counts(approved) if approved and self.with_figures else None
             asked = self.at(quarter.end + datetime.timedelta(days=20 + rng.randrange(10)), 11, 5)
             if asked > self.now:
@@ -395,5 +397,3 @@ def _switch_off_row_checks(cursor) -> bool:
         return False
     cursor.execute("SET session_replication_role = replica")
     return True
-
-

@@ -124,15 +124,45 @@ CONDITIONS = (
     ("electronic_monitoring", 0.15, "Wear an electronic tag and keep it charged"),
 )
 ACTIONS = (
-    ("supervision", "Weekly three-way meeting at the centre", "Offender manager and keyworker", "Weekly"),
+    (
+        "supervision",
+        "Weekly three-way meeting at the centre",
+        "Offender manager and keyworker",
+        "Weekly",
+    ),
     ("supervision", "Home visit every fortnight", "Offender manager", "Fortnightly"),
-    ("monitoring", "Curfew and residence checked with the approved premises", "Offender manager", "Weekly"),
-    ("monitoring", "Drug tests as directed; results shared with the team", "Offender manager", "As directed"),
-    ("interventions", "Key-work on emotional regulation; group four days a week", "Health keyworker", "Ongoing"),
+    (
+        "monitoring",
+        "Curfew and residence checked with the approved premises",
+        "Offender manager",
+        "Weekly",
+    ),
+    (
+        "monitoring",
+        "Drug tests as directed; results shared with the team",
+        "Offender manager",
+        "As directed",
+    ),
+    (
+        "interventions",
+        "Key-work on emotional regulation; group four days a week",
+        "Health keyworker",
+        "Ongoing",
+    ),
     ("interventions", "Psychology sessions on the formulation's exits", "Psychologist", "Monthly"),
-    ("victim_safety", "Victim liaison updated on address and exclusion zone", "Offender manager", "Within 5 days of any change"),
-    ("victim_safety", "Non-contact condition reviewed with police", "Offender manager", "Quarterly"),
-)  # fmt: skip
+    (
+        "victim_safety",
+        "Victim liaison updated on address and exclusion zone",
+        "Offender manager",
+        "Within 5 days of any change",
+    ),
+    (
+        "victim_safety",
+        "Non-contact condition reviewed with police",
+        "Offender manager",
+        "Quarterly",
+    ),
+)
 CONTINGENCY = (
     "Warning signs: withdrawing from the centre, drinking, contact with his ex-partner, talk "
     "of getting 'sorted'. In hours: keyworker calls him the same day; OM considers a visit. "
@@ -162,7 +192,10 @@ FORMULATION_TEXT = {
         "Naming the pattern early; calling his keyworker before drinking",
         "Noticing the 'nobody cares' thought and checking it with someone",
     ),
-    "predisposing": ("Neglect and violence at home; care from age 11", "Bereavement at 14; school exclusion"),
+    "predisposing": (
+        "Neglect and violence at home; care from age 11",
+        "Bereavement at 14; school exclusion",
+    ),
     "precipitating": ("Relationship breakdowns; loss of housing", "Release; loss of structure"),
     "perpetuating": ("Alcohol; isolation; shame", "Debt; peers still offending"),
     "protective": ("His daughter; skill in cooking; humour", "Football; his nan; wanting to work"),
@@ -171,7 +204,7 @@ FORMULATION_TEXT = {
         "When I feel like nobody's bothered, I stop caring what happens.",
         "I go from nought to a hundred and then I've done it.",
     ),
-}  # fmt: skip
+}
 ABSENCE_REASONS = ("medical", "court", "employment", "family", "religious", "holiday", "judgement")
 ACK_NOTES = (
     "Called him at 10:00; he is calmer. Plan reviewed with him.",
@@ -190,8 +223,31 @@ TEMPORARY_REASONS = (
     "Covering the offender manager's sickness for a licence appointment",
 )
 HOUR_WEIGHTS = (
-    5, 4, 3, 2, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 2, 4, 6, 7, 8, 8, 7, 6,
-)  # fmt: skip
+    5,
+    4,
+    3,
+    2,
+    1,
+    1,
+    1,
+    2,
+    2,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    2,
+    4,
+    6,
+    7,
+    8,
+    8,
+    7,
+    6,
+)
 URGENCIES = ("routine", "concerning", "urgent", "emergency")
 URGENCY_WEIGHTS = (38, 36, 19, 7)
 FOLLOW_UP_CHANCE = {"routine": 0.2, "concerning": 0.55, "urgent": 0.9, "emergency": 1.0}
@@ -202,8 +258,20 @@ ACTIONS_BY_URGENCY = {
     "emergency": (["contingency", "police", "on_call"], ["emergency_services", "on_call"]),
 }
 INDICATORS = tuple(names.ISSUES)
-ACCOMMODATION_AT_RELEASE = (("approved_premises", 55), ("temporary", 28), ("settled", 9), ("nfa", 8))
-OCCUPATIONS = (("none", 55), ("volunteering", 12), ("training", 10), ("employed", 10), ("education", 6), ("unable", 7))  # fmt: skip
+ACCOMMODATION_AT_RELEASE = (
+    ("approved_premises", 55),
+    ("temporary", 28),
+    ("settled", 9),
+    ("nfa", 8),
+)
+OCCUPATIONS = (
+    ("none", 55),
+    ("volunteering", 12),
+    ("training", 10),
+    ("employed", 10),
+    ("education", 6),
+    ("unable", 7),
+)
 PAGES = (
     ("participants:overview", 40),
     ("participants:timeline", 18),
@@ -225,7 +293,12 @@ def _encode_prison_number(k: int) -> str:
 
 
 def _decode_prison_number(value: str) -> int:
-    c, digits, a, b = LETTERS.index(value[0]), int(value[1:5]), LETTERS.index(value[5]), LETTERS.index(value[6])  # fmt: skip
+    c, digits, a, b = (
+        LETTERS.index(value[0]),
+        int(value[1:5]),
+        LETTERS.index(value[5]),
+        LETTERS.index(value[6]),
+    )
     return ((digits * 26 + c) * 26 + b) * 26 + a
 
 
@@ -330,9 +403,12 @@ class Man:
     def team_on(self, role: str, day: datetime.date) -> StaffMember | None:
         found = None
         for allocation in self.allocations:
-            if allocation.role == role and allocation.started_on <= day:
-                if allocation.ended_on is None or allocation.ended_on > day:
-                    found = allocation.staff
+            if (
+                allocation.role == role
+                and allocation.started_on <= day
+                and (allocation.ended_on is None or allocation.ended_on > day)
+            ):
+                found = allocation.staff
         return found
 
     def current(self, role: str) -> StaffMember | None:
@@ -457,7 +533,9 @@ class ServiceBuilder:
     def _staff_member(self, role, post, number, joined, left, capacity) -> StaffMember:
         ds, rng = self.ds, self.rng
         first = rng.choice(names.WOMEN if rng.random() < 0.6 else names.MEN)
-        full_name = f"{'Dr ' if role == Role.PSYCHOLOGIST else ''}{first} {rng.choice(names.FAMILY)}"
+        full_name = (
+            f"{'Dr ' if role == Role.PSYCHOLOGIST else ''}{first} {rng.choice(names.FAMILY)}"
+        )
         local = EMAIL_LOCAL[role]
         if self.is_focus and post == 0 and left is None:
             email = FOCUS_EMAILS[FOCUS_KEYS[role]]
@@ -465,7 +543,9 @@ class ServiceBuilder:
             email = f"{local}{post + 1}@{self.domain}"
         else:
             email = f"{local}{post + 1}.left{number + 1}@{self.domain}"
-        agency = FIXED_AGENCY.get(role) or (Agency.HEALTH if rng.random() < 0.55 else Agency.PROBATION)
+        agency = FIXED_AGENCY.get(role) or (
+            Agency.HEALTH if rng.random() < 0.55 else Agency.PROBATION
+        )
         person = StaffMember(
             id=uid(rng),
             email=email,
@@ -554,7 +634,9 @@ class ServiceBuilder:
         rng, ds = self.rng, self.ds
         seq = 0 if focus else len(self.men) + (1 if self.is_focus else 0)
         born = day - datetime.timedelta(days=rng.randrange(21 * 365, 58 * 365))
-        sentence = "ipp" if focus else _weighted(rng, (("determinate", 72), ("life", 12), ("ipp", 16)))  # fmt: skip
+        sentence = (
+            "ipp" if focus else _weighted(rng, (("determinate", 72), ("life", 12), ("ipp", 16)))
+        )
         referrer = rng.choice(
             self.holders(Role.OFFENDER_MANAGER, day) + self.holders(Role.SERVICE_MANAGER, day)
         )
@@ -562,13 +644,23 @@ class ServiceBuilder:
             "id": uid(rng),
             "service_id": self.service_id,
             "received_on": day,
-            "source": _weighted(rng, (("prison", 35), ("offender_manager", 35), ("parole_board", 10), ("opd_screening", 15), ("other", 5))),  # fmt: skip
+            "source": _weighted(
+                rng,
+                (
+                    ("prison", 35),
+                    ("offender_manager", 35),
+                    ("parole_board", 10),
+                    ("opd_screening", 15),
+                    ("other", 5),
+                ),
+            ),
             "given_name": "Jamal" if focus else rng.choice(names.MEN),
             "family_name": "Okoro" if focus else rng.choice(names.FAMILY),
             "date_of_birth": born,
             **identifiers(self.index * 2000 + seq, born, rng),
             "current_prison": rng.choice(self.prisons),
-            "expected_release_date": day + datetime.timedelta(days=int(rng.triangular(120, 720, 300))),
+            "expected_release_date": day
+            + datetime.timedelta(days=int(rng.triangular(120, 720, 300))),
             "sentence_type": sentence,
             "sentence_length_months": rng.randrange(36, 180) if sentence == "determinate" else None,
             "index_offence": rng.choice(Referral.OffenceCategory.values),
@@ -631,7 +723,12 @@ class ServiceBuilder:
         if category or (not man.is_focus and r < 0.21):
             status = "declined" if category else "withdrawn"
             reason = DECLINE_REASONS[category] if category else "He chose not to take part"
-            changes = {"status": status, "decision_reason": reason, "decline_category": category, "decided_on": day}  # fmt: skip
+            changes = {
+                "status": status,
+                "decision_reason": reason,
+                "decline_category": category,
+                "decided_on": day,
+            }
             referral.update(changes)
             man.history.append(("~", when, manager.id, changes))
             return
@@ -644,10 +741,16 @@ class ServiceBuilder:
         offer = man.is_focus or (place_free and not (far and rng.random() < 0.7))
         stage = Stage.IN_REACH if offer else Stage.WAITING
         man.participant_id = uid(rng)
-        changes = {"status": "accepted" if offer else "waiting_list", "decided_on": day, "participant_id": man.participant_id}  # fmt: skip
+        changes = {
+            "status": "accepted" if offer else "waiting_list",
+            "decided_on": day,
+            "participant_id": man.participant_id,
+        }
         referral.update(changes)
         man.history.append(("~", when, manager.id, changes))
-        suffix = "" if offer else (": no custody place free" if not place_free else ": waiting list")
+        suffix = (
+            "" if offer else (": no custody place free" if not place_free else ": waiting list")
+        )
         man.accepted_at = when
         self._move(man, Kind.ACCEPTED, stage, day, manager, reason="Referral accepted" + suffix)
         started = min(day + datetime.timedelta(days=rng.randrange(0, 3)), self.today)
@@ -703,7 +806,14 @@ class ServiceBuilder:
         return man.team_on(Role.OFFENDER_MANAGER, day) or self._manager(day)
 
     def _offer_place(self, man: Man, day) -> None:
-        self._move(man, Kind.OFFERED_PLACE, Stage.IN_REACH, day, self._manager(day), reason="An in-reach place is free")  # fmt: skip
+        self._move(
+            man,
+            Kind.OFFERED_PLACE,
+            Stage.IN_REACH,
+            day,
+            self._manager(day),
+            reason="An in-reach place is free",
+        )
         self._enter_in_reach(man, day)
 
     def _give_up_waiting(self, man: Man, day) -> None:
@@ -716,16 +826,31 @@ class ServiceBuilder:
         if man.is_focus:
             self._schedule(man, day + 210 * DAY, self._release)
             return
-        expected = man.referral["expected_release_date"] + datetime.timedelta(days=rng.randrange(-30, 31))
+        expected = man.referral["expected_release_date"] + datetime.timedelta(
+            days=rng.randrange(-30, 31)
+        )
         release = max(day + 45 * DAY, expected)
         if rng.random() < 0.08:
             gone = day + datetime.timedelta(days=rng.randrange(20, max(21, (release - day).days)))
-            self._schedule(man, gone, self._end, rng.choice(["withdrawn", "transferred"]), "He chose not to continue in custody")  # fmt: skip
+            self._schedule(
+                man,
+                gone,
+                self._end,
+                rng.choice(["withdrawn", "transferred"]),
+                "He chose not to continue in custody",
+            )
         self._schedule(man, release, self._release)
 
     def _release(self, man: Man, day) -> None:
         rng = self.rng
-        self._move(man, Kind.RELEASED, Stage.COMMUNITY, day, self._om(man, day), reason="Collected at the gate as planned")  # fmt: skip
+        self._move(
+            man,
+            Kind.RELEASED,
+            Stage.COMMUNITY,
+            day,
+            self._om(man, day),
+            reason="Collected at the gate as planned",
+        )
         sentence = man.referral["sentence_type"]
         licence_days = 3650 if sentence != "determinate" else rng.randrange(365, 1460)
         man.licence_ends = day + datetime.timedelta(days=licence_days)
@@ -745,10 +870,18 @@ class ServiceBuilder:
             self._schedule(man, until, self._move_on)
         if rng.random() < recall_chance:
             span = max((until - day).days - 10, 31)
-            self._schedule(man, day + datetime.timedelta(days=rng.randrange(30, span)), self._recall, "")  # fmt: skip
+            self._schedule(
+                man, day + datetime.timedelta(days=rng.randrange(30, span)), self._recall, ""
+            )
         elif rng.random() < 0.06:
             span = max((until - day).days, 31)
-            self._schedule(man, day + datetime.timedelta(days=rng.randrange(20, span)), self._end, rng.choice(["withdrawn", "transferred"]), "Stopped engaging; his case was closed")  # fmt: skip
+            self._schedule(
+                man,
+                day + datetime.timedelta(days=rng.randrange(20, span)),
+                self._end,
+                rng.choice(["withdrawn", "transferred"]),
+                "Stopped engaging; his case was closed",
+            )
 
     def _recall(self, man: Man, day, recall_type: str) -> None:
         rng = self.rng
@@ -763,7 +896,9 @@ class ServiceBuilder:
             )
         )
         om = self._om(man, day)
-        self._move(man, Kind.RECALLED, Stage.IN_REACH, day, om, reason=rationale, recall_type=recall_type)  # fmt: skip
+        self._move(
+            man, Kind.RECALLED, Stage.IN_REACH, day, om, reason=rationale, recall_type=recall_type
+        )
         man.recall_plans.append((day, recall_type, why, rationale, om))
         man.disengaged.append((day - 24 * DAY, day - DAY))
         man.significant.append((self.ds.at(day, 11, 30), "recall", om))
@@ -771,30 +906,55 @@ class ServiceBuilder:
             back = day + datetime.timedelta(days=28 if man.is_focus or rng.random() < 0.7 else 14)
             self._schedule(man, back, self._re_release, day)
         elif rng.random() < 0.7:
-            self._schedule(man, day + datetime.timedelta(days=rng.randrange(90, 330)), self._re_release, day)  # fmt: skip
+            self._schedule(
+                man, day + datetime.timedelta(days=rng.randrange(90, 330)), self._re_release, day
+            )
         else:
-            self._schedule(man, day + datetime.timedelta(days=rng.randrange(30, 200)), self._end, "transferred", "Remains in custody; transferred to prison-based OPD services")  # fmt: skip
+            self._schedule(
+                man,
+                day + datetime.timedelta(days=rng.randrange(30, 200)),
+                self._end,
+                "transferred",
+                "Remains in custody; transferred to prison-based OPD services",
+            )
 
     def _re_release(self, man: Man, day, recalled_on) -> None:
         om = self._om(man, day)
         self._move(man, Kind.RE_RELEASED, Stage.COMMUNITY, day, om, reason="End of the recall")
         if man.is_focus:
             return
-        remaining = max(90, (man.community_until - recalled_on).days) if man.community_until else 300
+        remaining = (
+            max(90, (man.community_until - recalled_on).days) if man.community_until else 300
+        )
         man.community_until = day + datetime.timedelta(days=remaining)
         self._plan_community(man, day, recall_chance=0.12)
 
     def _move_on(self, man: Man, day) -> None:
         rng = self.rng
-        self._move(man, Kind.MOVED_ON, Stage.MOVE_ON, day, self._om(man, day), reason="Settled and attending well: contact reduced")  # fmt: skip
+        self._move(
+            man,
+            Kind.MOVED_ON,
+            Stage.MOVE_ON,
+            day,
+            self._om(man, day),
+            reason="Settled and attending well: contact reduced",
+        )
         stay = day + datetime.timedelta(days=int(rng.triangular(90, 300, 180)))
         if man.licence_ends < stay:
             self._schedule(man, man.licence_ends, self._end, "licence_expired", "Licence expired")
         else:
             ending = "completed" if rng.random() < 0.85 else "licence_expired"
-            self._schedule(man, stay, self._end, ending, "Completed the programme" if ending == "completed" else "Licence expired")  # fmt: skip
+            self._schedule(
+                man,
+                stay,
+                self._end,
+                ending,
+                "Completed the programme" if ending == "completed" else "Licence expired",
+            )
         if rng.random() < 0.05:
-            self._schedule(man, day + datetime.timedelta(days=rng.randrange(20, 80)), self._recall, "")  # fmt: skip
+            self._schedule(
+                man, day + datetime.timedelta(days=rng.randrange(20, 80)), self._recall, ""
+            )
 
     def _end(self, man: Man, day, ending: str, reason: str) -> None:
         actor = self._manager(day)
@@ -812,7 +972,11 @@ class ServiceBuilder:
         self.community = [[] for _ in range(days)]
         self.move_on = [[] for _ in range(days)]
         self.in_reach = [[] for _ in range(days)]
-        lists = {Stage.COMMUNITY: self.community, Stage.MOVE_ON: self.move_on, Stage.IN_REACH: self.in_reach}  # fmt: skip
+        lists = {
+            Stage.COMMUNITY: self.community,
+            Stage.MOVE_ON: self.move_on,
+            Stage.IN_REACH: self.in_reach,
+        }
         for man in self.men:
             for i, move in enumerate(man.moves):
                 target = lists.get(move.to_stage)
@@ -828,17 +992,48 @@ class ServiceBuilder:
 
     # --- A man's referral, stages, team, licence, needs and outcomes -----------------------
 
-    def _event(self, man, when, category, title, actor_id, *, detail="", visibility="shared", link="", recorded=None):  # fmt: skip
+    def _event(
+        self,
+        man,
+        when,
+        category,
+        title,
+        actor_id,
+        *,
+        detail="",
+        visibility="shared",
+        link="",
+        recorded=None,
+    ):
         self.ds.add[TimelineEvent](
-            (uid(self.rng), man.participant_id, when, category, title, detail, visibility, actor_id, link, recorded or when)  # fmt: skip
+            (
+                uid(self.rng),
+                man.participant_id,
+                when,
+                category,
+                title,
+                detail,
+                visibility,
+                actor_id,
+                link,
+                recorded or when,
+            )
         )
 
     def _journey_records(self, man: Man) -> None:
         ds, rng = self.ds, self.rng
         referral = dict(man.referral)
         final = dict(referral)
-        for key in ("status", "decision_reason", "decline_category", "decided_on", "participant_id"):
-            referral[key] = {"status": "received", "decided_on": None, "participant_id": None}.get(key, "")
+        for key in (
+            "status",
+            "decision_reason",
+            "decline_category",
+            "decided_on",
+            "participant_id",
+        ):
+            referral[key] = {"status": "received", "decided_on": None, "participant_id": None}.get(
+                key, ""
+            )
         for kind, when, actor_id, changes in man.history:
             referral.update(changes)
             ds.history(Referral, referral, kind, when, actor_id)
@@ -924,16 +1119,35 @@ class ServiceBuilder:
             ds.put(StageChange, row)
             ds.history(StageChange, row, "+", recorded, move.actor.id)
             if move.kind == Kind.ACCEPTED:
-                title = "Accepted and offered in-reach" if move.to_stage == Stage.IN_REACH else "Accepted onto the waiting list"  # fmt: skip
+                title = (
+                    "Accepted and offered in-reach"
+                    if move.to_stage == Stage.IN_REACH
+                    else "Accepted onto the waiting list"
+                )
             elif move.kind == Kind.RECALLED:
                 title = f"{StageChange.RecallType(move.recall_type).label} to custody"
             elif move.kind == Kind.ENDED:
                 title = f"Ended: {StageChange.Ending(move.ending).label.lower()}"
             else:
                 title = Kind(move.kind).label
-            self._event(man, at_start_of_day(move.day), "stage", title, move.actor.id, detail="" if move.kind == Kind.ACCEPTED else move.reason, recorded=recorded)  # fmt: skip
+            self._event(
+                man,
+                at_start_of_day(move.day),
+                "stage",
+                title,
+                move.actor.id,
+                detail="" if move.kind == Kind.ACCEPTED else move.reason,
+                recorded=recorded,
+            )
             if move.kind != Kind.ACCEPTED:
-                participant_changes.append((recorded, "~", {"stage": move.to_stage, "stage_since": move.day}, move.actor.id))  # fmt: skip
+                participant_changes.append(
+                    (
+                        recorded,
+                        "~",
+                        {"stage": move.to_stage, "stage_since": move.day},
+                        move.actor.id,
+                    )
+                )
             keyworker = man.team_on(Role.HEALTH_KEYWORKER, move.day) or move.actor
             if move.to_stage == Stage.IN_REACH and move.kind != Kind.RECALLED:
                 self._snapshot(man, "start_in_reach", move.day, keyworker, "none", "none")
@@ -945,14 +1159,34 @@ class ServiceBuilder:
                 accommodation = _weighted(rng, ACCOMMODATION_AT_RELEASE)
                 address = self._address(accommodation)
                 moved = recorded + datetime.timedelta(hours=2)
-                participant_changes.append((moved, "~", {"current_accommodation": address}, move.actor.id))  # fmt: skip
+                participant_changes.append(
+                    (moved, "~", {"current_accommodation": address}, move.actor.id)
+                )
                 man.significant.append((moved, "change of address", move.actor))
-                self._snapshot(man, "release", move.day, keyworker, accommodation, _weighted(rng, OCCUPATIONS))  # fmt: skip
+                self._snapshot(
+                    man, "release", move.day, keyworker, accommodation, _weighted(rng, OCCUPATIONS)
+                )
                 self._community_snapshots(man, move, participant_changes)
             if move.kind == Kind.RECALLED:
-                participant_changes.append((recorded + datetime.timedelta(minutes=30), "~", {"current_accommodation": f"{man.referral['current_prison']} (recalled, in custody)"}, move.actor.id))  # fmt: skip
+                participant_changes.append(
+                    (
+                        recorded + datetime.timedelta(minutes=30),
+                        "~",
+                        {
+                            "current_accommodation": f"{man.referral['current_prison']} (recalled, in custody)"
+                        },
+                        move.actor.id,
+                    )
+                )
             if move.kind == Kind.ENDED and move.from_stage in (Stage.COMMUNITY, Stage.MOVE_ON):
-                self._snapshot(man, "exit", move.day, keyworker, _weighted(rng, (("settled", 50), ("temporary", 35), ("nfa", 15))), _weighted(rng, OCCUPATIONS))  # fmt: skip
+                self._snapshot(
+                    man,
+                    "exit",
+                    move.day,
+                    keyworker,
+                    _weighted(rng, (("settled", 50), ("temporary", 35), ("nfa", 15))),
+                    _weighted(rng, OCCUPATIONS),
+                )
         if man.stage == Stage.IN_REACH and not man.recall_plans and rng.random() < 0.5:
             self._release_plan(man, None, None, man.current(Role.HEALTH_KEYWORKER))
 
@@ -962,7 +1196,7 @@ class ServiceBuilder:
         if accommodation == "approved_premises":
             return f"Approved premises, {rng.randrange(2, 60)} {street}, {self.area}"
         if accommodation == "temporary":
-            return f"Supported housing, Room {rng.randrange(1, 30)}, {rng.randrange(2, 90)} {street}, {self.area}"  # fmt: skip
+            return f"Supported housing, Room {rng.randrange(1, 30)}, {rng.randrange(2, 90)} {street}, {self.area}"
         if accommodation == "nfa":
             return "No fixed abode"
         return f"Flat {rng.randrange(1, 12)}, {rng.randrange(2, 200)} {street}, {self.area}"
@@ -976,13 +1210,23 @@ class ServiceBuilder:
         moved_home = False
         while day < until and day <= self.today:
             keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or release.actor
-            accommodation = "settled" if moved_home else _weighted(rng, (("approved_premises", 30), ("temporary", 40), ("settled", 25), ("nfa", 5)))  # fmt: skip
+            accommodation = (
+                "settled"
+                if moved_home
+                else _weighted(
+                    rng, (("approved_premises", 30), ("temporary", 40), ("settled", 25), ("nfa", 5))
+                )
+            )
             if accommodation == "settled" and not moved_home:
                 moved_home = True
                 when = self.ds.at(day - 10 * DAY, 15, rng.randrange(60))
-                participant_changes.append((when, "~", {"current_accommodation": self._address("settled")}, keyworker.id))  # fmt: skip
+                participant_changes.append(
+                    (when, "~", {"current_accommodation": self._address("settled")}, keyworker.id)
+                )
                 man.significant.append((when, "change of address", keyworker))
-            self._snapshot(man, "quarter", day, keyworker, accommodation, _weighted(rng, OCCUPATIONS))
+            self._snapshot(
+                man, "quarter", day, keyworker, accommodation, _weighted(rng, OCCUPATIONS)
+            )
             day += 91 * DAY
 
     def _snapshot(self, man, point, day, recorder, accommodation, occupation) -> None:
@@ -1007,11 +1251,20 @@ class ServiceBuilder:
         ds.history(OutcomeSnapshot, row, "+", when, recorder.id)
         label = OutcomeSnapshot.Accommodation(accommodation).label.lower()
         point_label = OutcomeSnapshot.Point(point).label.lower()
-        self._event(man, at_start_of_day(day), "needs", f"Outcomes recorded ({point_label}): {label}", recorder.id, recorded=when)  # fmt: skip
+        self._event(
+            man,
+            at_start_of_day(day),
+            "needs",
+            f"Outcomes recorded ({point_label}): {label}",
+            recorder.id,
+            recorded=when,
+        )
 
     def _release_plan(self, man: Man, release: Move | None, change_id, keyworker) -> None:
         ds, rng = self.ds, self.rng
-        release_day = release.day if release else self.today + datetime.timedelta(days=rng.randrange(20, 90))
+        release_day = (
+            release.day if release else self.today + datetime.timedelta(days=rng.randrange(20, 90))
+        )
         made = release_day - datetime.timedelta(days=rng.randrange(20, 60))
         if release is None:
             made = self.today - datetime.timedelta(days=rng.randrange(1, 20))
@@ -1033,7 +1286,13 @@ class ServiceBuilder:
         }
         ds.history(ReleasePlan, plan, "+", ds.at(made, 14), keyworker.id)
         if release is not None:
-            plan.update(collection_done=True, first_night_done=True, benefits_done=rng.random() < 0.8, gp_done=rng.random() < 0.6, first_appointments_done=True)  # fmt: skip
+            plan.update(
+                collection_done=True,
+                first_night_done=True,
+                benefits_done=rng.random() < 0.8,
+                gp_done=rng.random() < 0.6,
+                first_appointments_done=True,
+            )
             ds.history(ReleasePlan, plan, "~", ds.at(release_day - 5 * DAY, 15), keyworker.id)
             plan["release_id"] = change_id
             ds.history(ReleasePlan, plan, "~", ds.at(release_day, 12), release.actor.id)
@@ -1048,13 +1307,21 @@ class ServiceBuilder:
             "participant_id": man.participant_id,
             "starts_on": starts,
             "ends_on": man.licence_ends,
-            "sentence_expiry_on": man.licence_ends + datetime.timedelta(days=rng.randrange(90, 700)) if sentence == "determinate" else None,  # fmt: skip
+            "sentence_expiry_on": man.licence_ends + datetime.timedelta(days=rng.randrange(90, 700))
+            if sentence == "determinate"
+            else None,
             "standard_conditions": True,
         }
         when = ds.at(starts, 12, rng.randrange(60))
         ds.put(Licence, licence)
         ds.history(Licence, licence, "+", when, release.actor.id)
-        self._event(man, when, "licence", f"Licence recorded: {starts:%-d %B %Y} to {man.licence_ends:%-d %B %Y}", release.actor.id)  # fmt: skip
+        self._event(
+            man,
+            when,
+            "licence",
+            f"Licence recorded: {starts:%-d %B %Y} to {man.licence_ends:%-d %B %Y}",
+            release.actor.id,
+        )
         for category, chance, text in CONDITIONS:
             if rng.random() >= chance:
                 continue
@@ -1069,14 +1336,28 @@ class ServiceBuilder:
             added = when + datetime.timedelta(minutes=5)
             ds.history(LicenceCondition, condition, "+", added, release.actor.id)
             label = LicenceCondition.Category(category).label
-            self._event(man, added, "licence", f"Licence condition added: {label}", release.actor.id, detail=text)  # fmt: skip
+            self._event(
+                man,
+                added,
+                "licence",
+                f"Licence condition added: {label}",
+                release.actor.id,
+                detail=text,
+            )
             lifted = starts + datetime.timedelta(days=rng.randrange(90, 200))
             if category == "curfew" and lifted <= self.today:
                 condition["ends_on"] = lifted
                 changed = ds.at(lifted, 10, 15)
                 om = self._om(man, lifted)
                 ds.history(LicenceCondition, condition, "~", changed, om.id)
-                self._event(man, changed, "licence", f"Licence condition changed: {label}", om.id, detail=text)  # fmt: skip
+                self._event(
+                    man,
+                    changed,
+                    "licence",
+                    f"Licence condition changed: {label}",
+                    om.id,
+                    detail=text,
+                )
             ds.put(LicenceCondition, condition)
         return licence
 
@@ -1095,7 +1376,14 @@ class ServiceBuilder:
             when = ds.at(allocation.started_on, 15, rng.randrange(60))
             ds.history(Allocation, row, "+", when, allocation.allocated_by.id)
             detail = f"Replacing {allocation.replacing.full_name}" if allocation.replacing else ""
-            self._event(man, when, "allocation", f"{allocation.staff.full_name} allocated as {ROLE_LABELS[allocation.role]}", allocation.allocated_by.id, detail=detail)  # fmt: skip
+            self._event(
+                man,
+                when,
+                "allocation",
+                f"{allocation.staff.full_name} allocated as {ROLE_LABELS[allocation.role]}",
+                allocation.allocated_by.id,
+                detail=detail,
+            )
             if allocation.ended_on is not None:
                 row["ended_on"] = allocation.ended_on
                 ended = ds.at(allocation.ended_on, 15, rng.randrange(60))
@@ -1121,7 +1409,13 @@ class ServiceBuilder:
             need["level"] = level
             ds.history(PathwayNeed, need, "~", when, keyworker.id)
             if level != "none":
-                self._event(man, when, "needs", f"{pathway.label} need now {PathwayNeed.Level(level).label.lower()}", keyworker.id)  # fmt: skip
+                self._event(
+                    man,
+                    when,
+                    "needs",
+                    f"{pathway.label} need now {PathwayNeed.Level(level).label.lower()}",
+                    keyworker.id,
+                )
             later = day + datetime.timedelta(days=rng.randrange(120, 700))
             if level in ("medium", "high") and later < ended and rng.random() < 0.5:
                 level = "low" if level == "medium" else "medium"
@@ -1129,21 +1423,33 @@ class ServiceBuilder:
                 need.update(level=level, updated_at=changed, notes="Improving")
                 actor = man.team_on(Role.HEALTH_KEYWORKER, later) or keyworker
                 ds.history(PathwayNeed, need, "~", changed, actor.id)
-                self._event(man, changed, "needs", f"{pathway.label} need now {PathwayNeed.Level(level).label.lower()}", actor.id)  # fmt: skip
+                self._event(
+                    man,
+                    changed,
+                    "needs",
+                    f"{pathway.label} need now {PathwayNeed.Level(level).label.lower()}",
+                    actor.id,
+                )
             ds.put(PathwayNeed, need)
         family = man.referral["family_name"]
         for number in range(rng.randrange(1, 4)):
             contact = {
                 "id": ds.ids[Contact](),
                 "participant_id": man.participant_id,
-                "name": f"{rng.choice(names.WOMEN)} {family}" if number == 0 else rng.choice(("Housing officer", "GP surgery", "Hostel key worker")),  # fmt: skip
-                "relationship": rng.choice(("Mother", "Sister", "Partner", "Aunt")) if number == 0 else "Professional",  # fmt: skip
+                "name": f"{rng.choice(names.WOMEN)} {family}"
+                if number == 0
+                else rng.choice(("Housing officer", "GP surgery", "Hostel key worker")),
+                "relationship": rng.choice(("Mother", "Sister", "Partner", "Aunt"))
+                if number == 0
+                else "Professional",
                 "phone": f"0151 496 0{rng.randrange(1000):03d}",
                 "notes": "",
                 "is_next_of_kin": number == 0,
             }
             ds.put(Contact, contact)
-            ds.history(Contact, contact, "+", when + datetime.timedelta(minutes=20 + number), keyworker.id)  # fmt: skip
+            ds.history(
+                Contact, contact, "+", when + datetime.timedelta(minutes=20 + number), keyworker.id
+            )
         for _ in range(rng.randrange(1, 3)):
             set_day = min(day + datetime.timedelta(days=rng.randrange(0, 30)), self.today)
             goal = {
@@ -1156,14 +1462,25 @@ class ServiceBuilder:
             }
             made = ds.at(set_day, 12, rng.randrange(60))
             ds.history(Goal, goal, "+", made, keyworker.id)
-            self._event(man, made, "goal", "New goal set", keyworker.id, detail=goal["in_his_words"])
+            self._event(
+                man, made, "goal", "New goal set", keyworker.id, detail=goal["in_his_words"]
+            )
             progress_day = set_day + datetime.timedelta(days=rng.randrange(30, 400))
             if progress_day < ended:
-                goal["progress"] = _weighted(rng, (("under_way", 60), ("achieved", 25), ("set_aside", 15)))  # fmt: skip
+                goal["progress"] = _weighted(
+                    rng, (("under_way", 60), ("achieved", 25), ("set_aside", 15))
+                )
                 changed = ds.at(progress_day, 12, rng.randrange(60))
                 actor = man.team_on(Role.HEALTH_KEYWORKER, progress_day) or keyworker
                 ds.history(Goal, goal, "~", changed, actor.id)
-                self._event(man, changed, "goal", f"Goal progress: {Goal.Progress(goal['progress']).label}", actor.id, detail=goal["in_his_words"])  # fmt: skip
+                self._event(
+                    man,
+                    changed,
+                    "goal",
+                    f"Goal progress: {Goal.Progress(goal['progress']).label}",
+                    actor.id,
+                    detail=goal["in_his_words"],
+                )
             ds.put(Goal, goal)
 
     # --- Crisis calls ---------------------------------------------------------------------
@@ -1210,7 +1527,11 @@ class ServiceBuilder:
             caller, caller_name = "unknown", ""
         else:
             caller = _weighted(rng, (("participant", 76), ("family", 15), ("professional", 9)))
-            caller_name = {"participant": "", "family": f"{rng.choice(names.WOMEN)} (his mother)", "professional": "Hostel night staff"}[caller]  # fmt: skip
+            caller_name = {
+                "participant": "",
+                "family": f"{rng.choice(names.WOMEN)} (his mother)",
+                "professional": "Hostel night staff",
+            }[caller]
         recorded = (ended or started) + datetime.timedelta(minutes=rng.randrange(2, 15))
         if recorded > self.now:
             recorded = self.now - datetime.timedelta(minutes=1)
@@ -1222,7 +1543,9 @@ class ServiceBuilder:
             "ended_at": ended,
             "caller_type": caller,
             "caller_name": caller_name,
-            "presenting_issue": names.ISSUES[indicators[0]] if man else "Withheld number asking about someone on the programme",  # fmt: skip
+            "presenting_issue": names.ISSUES[indicators[0]]
+            if man
+            else "Withheld number asking about someone on the programme",
             "risk_indicators": indicators,
             "urgency": urgency,
             "actions_taken": list(rng.choice(ACTIONS_BY_URGENCY[urgency])),
@@ -1238,8 +1561,29 @@ class ServiceBuilder:
         link = ds.link["crisisline:call_detail"](call["id"])
         if man is not None:
             label = call["urgency"]
-            self._event(man, started, "crisis", f"Crisis call ({label}): {call['presenting_issue']}", worker.id, detail="Day team to follow up" if follow_up else "", link=link, recorded=recorded)  # fmt: skip
-            ds.add[AccessLog]((uid(rng), started + datetime.timedelta(minutes=1), worker.id, Role.CRISIS_LINE_WORKER, man.participant_id, ds.link["crisisline:summary"](man.participant_id), "crisisline:summary", worker.ip_address, True))  # fmt: skip
+            self._event(
+                man,
+                started,
+                "crisis",
+                f"Crisis call ({label}): {call['presenting_issue']}",
+                worker.id,
+                detail="Day team to follow up" if follow_up else "",
+                link=link,
+                recorded=recorded,
+            )
+            ds.add[AccessLog](
+                (
+                    uid(rng),
+                    started + datetime.timedelta(minutes=1),
+                    worker.id,
+                    Role.CRISIS_LINE_WORKER,
+                    man.participant_id,
+                    ds.link["crisisline:summary"](man.participant_id),
+                    "crisisline:summary",
+                    worker.ip_address,
+                    True,
+                )
+            )
             if urgency == "emergency":
                 man.significant.append((recorded, "an emergency crisis call", worker))
         if follow_up and started < window_start:
@@ -1249,12 +1593,26 @@ class ServiceBuilder:
             acknowledged = ds.at(ack_day, rng.randrange(9, 12), rng.randrange(60))
             overlooked = (self.today - ack_day).days < 60 and rng.random() < 0.02
             if acknowledged < self.now and not overlooked:
-                who = (man.team_on(Role.HEALTH_KEYWORKER, ack_day) if man else None) or self._manager(ack_day)  # fmt: skip
+                who = (
+                    man.team_on(Role.HEALTH_KEYWORKER, ack_day) if man else None
+                ) or self._manager(ack_day)
                 note = rng.choice(ACK_NOTES)
-                call.update(acknowledged_by_id=who.id, acknowledged_at=acknowledged, acknowledgement_note=note)  # fmt: skip
+                call.update(
+                    acknowledged_by_id=who.id,
+                    acknowledged_at=acknowledged,
+                    acknowledgement_note=note,
+                )
                 ds.history(CrisisCall, call, "~", acknowledged, who.id)
                 if man is not None:
-                    self._event(man, acknowledged, "crisis", "Crisis call followed up by the day team", who.id, detail=note, link=link)  # fmt: skip
+                    self._event(
+                        man,
+                        acknowledged,
+                        "crisis",
+                        "Crisis call followed up by the day team",
+                        who.id,
+                        detail=note,
+                        link=link,
+                    )
         ds.put(CrisisCall, call)
 
     # --- Risk assessments, plans and formulations -----------------------------------------
@@ -1280,7 +1638,10 @@ class ServiceBuilder:
         mappa = (rng.choice("123"), rng.choice("123")) if rng.random() < 0.4 else ("", "")
         latest = None
         for day in sorted(d for d in days if d <= min(ended, self.today)):
-            levels = [min(3, max(0, b + (rng.choice((-1, 1)) if rng.random() < 0.25 else 0))) for b in base]  # fmt: skip
+            levels = [
+                min(3, max(0, b + (rng.choice((-1, 1)) if rng.random() < 0.25 else 0)))
+                for b in base
+            ]
             assessor = self._om(man, day)
             created = ds.at(day, 14, rng.randrange(60))
             row = {
@@ -1307,8 +1668,19 @@ class ServiceBuilder:
             ds.put(RiskAssessment, row)
             ds.history(RiskAssessment, row, "+", created, assessor.id)
             highest = LEVELS[max(levels[:5])]
-            summary = f"MAPPA category {mappa[0]}, level {mappa[1]}" if mappa[0] else "Not MAPPA-managed"  # fmt: skip
-            self._event(man, at_start_of_day(day), "risk", f"Risk assessment recorded: highest RoSH {ROSH_LABELS[highest].lower()}", assessor.id, detail=summary, link=ds.link["riskplans:overview"](man.participant_id), recorded=created)  # fmt: skip
+            summary = (
+                f"MAPPA category {mappa[0]}, level {mappa[1]}" if mappa[0] else "Not MAPPA-managed"
+            )
+            self._event(
+                man,
+                at_start_of_day(day),
+                "risk",
+                f"Risk assessment recorded: highest RoSH {ROSH_LABELS[highest].lower()}",
+                assessor.id,
+                detail=summary,
+                link=ds.link["riskplans:overview"](man.participant_id),
+                recorded=created,
+            )
             if latest is None or (day, created) >= latest:
                 latest = (day, created)
                 man.highest_rosh, man.mappa = highest, mappa
@@ -1348,31 +1720,58 @@ class ServiceBuilder:
             ds.history(RiskManagementPlan, plan, "+", created, author.id)
             chosen = sorted(rng.sample(range(len(ACTIONS)), rng.randrange(3, 6)))
             plan.update(
-                actions=[dict(zip(("pillar", "action", "owner", "due"), ACTIONS[i], strict=True)) for i in chosen],  # fmt: skip
+                actions=[
+                    dict(zip(("pillar", "action", "owner", "due"), ACTIONS[i], strict=True))
+                    for i in chosen
+                ],
                 contingency_plan=CONTINGENCY,
                 expected_days_per_week=2 if man.stage_on(start) == Stage.MOVE_ON else 4,
                 lock_version=2,
             )
-            ds.history(RiskManagementPlan, plan, "~", created + datetime.timedelta(minutes=rng.randrange(20, 90)), author.id)  # fmt: skip
+            ds.history(
+                RiskManagementPlan,
+                plan,
+                "~",
+                created + datetime.timedelta(minutes=rng.randrange(20, 90)),
+                author.id,
+            )
             submit_day = start + datetime.timedelta(days=rng.randrange(0, 5))
             decide_day = submit_day + datetime.timedelta(days=rng.randrange(1, 8))
             if submit_day > self.today:
                 ds.put(RiskManagementPlan, plan)
                 break
             self._submit(man, plan, submit_day, author, link)
-            approver = om if om.id != author.id and rng.random() < 0.8 else self._manager(decide_day)
+            approver = (
+                om if om.id != author.id and rng.random() < 0.8 else self._manager(decide_day)
+            )
             if decide_day <= self.today and rng.random() < 0.14:
                 decided = ds.at(decide_day, 16, rng.randrange(60))
                 comment = rng.choice(RETURN_COMMENTS)
-                plan.update(status="returned", return_comment=comment, decided_by_id=approver.id, decided_at=decided, lock_version=plan["lock_version"] + 1)  # fmt: skip
+                plan.update(
+                    status="returned",
+                    return_comment=comment,
+                    decided_by_id=approver.id,
+                    decided_at=decided,
+                    lock_version=plan["lock_version"] + 1,
+                )
                 ds.history(RiskManagementPlan, plan, "~", decided, approver.id)
-                self._event(man, decided, "risk", f"Risk management plan v{number} returned with comments", approver.id, detail=comment, link=link)  # fmt: skip
+                self._event(
+                    man,
+                    decided,
+                    "risk",
+                    f"Risk management plan v{number} returned with comments",
+                    approver.id,
+                    detail=comment,
+                    link=link,
+                )
                 resubmit = decide_day + datetime.timedelta(days=rng.randrange(1, 5))
                 if resubmit > self.today:
                     ds.put(RiskManagementPlan, plan)
                     break
                 plan["lock_version"] += 1
-                ds.history(RiskManagementPlan, plan, "~", ds.at(resubmit, 10, rng.randrange(60)), author.id)  # fmt: skip
+                ds.history(
+                    RiskManagementPlan, plan, "~", ds.at(resubmit, 10, rng.randrange(60)), author.id
+                )
                 self._submit(man, plan, resubmit, author, link)
                 decide_day = resubmit + datetime.timedelta(days=rng.randrange(1, 6))
             if decide_day > self.today:
@@ -1384,21 +1783,48 @@ class ServiceBuilder:
                 ds.history(RiskManagementPlan, approved, "~", decided, approver.id)
                 ds.put(RiskManagementPlan, approved)
             review = add_months(decide_day, REVIEW_MONTHS)
-            plan.update(status="approved", decided_by_id=approver.id, decided_at=decided, review_due_on=review, review_reason="", lock_version=plan["lock_version"] + 1)  # fmt: skip
+            plan.update(
+                status="approved",
+                decided_by_id=approver.id,
+                decided_at=decided,
+                review_due_on=review,
+                review_reason="",
+                lock_version=plan["lock_version"] + 1,
+            )
             ds.history(RiskManagementPlan, plan, "~", decided, approver.id)
-            self._event(man, decided, "risk", f"Risk management plan v{number} approved", approver.id, detail=f"Review due {formats.date_format(review)}", link=link)  # fmt: skip
+            self._event(
+                man,
+                decided,
+                "risk",
+                f"Risk management plan v{number} approved",
+                approver.id,
+                detail=f"Review due {formats.date_format(review)}",
+                link=link,
+            )
             approved = plan
             late = rng.random() < 0.12
-            next_start = review + datetime.timedelta(days=rng.randrange(1, 45) if late else -rng.randrange(0, 14))  # fmt: skip
+            next_start = review + datetime.timedelta(
+                days=rng.randrange(1, 45) if late else -rng.randrange(0, 14)
+            )
             for when, reason, actor in events:
                 if when <= decided or when.date() >= next_start:
                     continue
                 sooner = when.date() + datetime.timedelta(days=SOONER_REVIEW_DAYS)
                 if plan["review_due_on"] <= sooner:
                     continue
-                plan.update(review_due_on=sooner, review_reason=f"Brought forward after {reason}", lock_version=plan["lock_version"] + 1)  # fmt: skip
+                plan.update(
+                    review_due_on=sooner,
+                    review_reason=f"Brought forward after {reason}",
+                    lock_version=plan["lock_version"] + 1,
+                )
                 ds.history(RiskManagementPlan, plan, "~", when, actor.id)
-                self._event(man, when, "risk", f"Plan review brought forward to {formats.date_format(sooner)} after {reason}", actor.id)  # fmt: skip
+                self._event(
+                    man,
+                    when,
+                    "risk",
+                    f"Plan review brought forward to {formats.date_format(sooner)} after {reason}",
+                    actor.id,
+                )
                 next_start = min(next_start, sooner - datetime.timedelta(days=rng.randrange(0, 7)))
             start = max(next_start, decide_day + DAY)
         if approved is not None:
@@ -1408,9 +1834,21 @@ class ServiceBuilder:
     def _submit(self, man: Man, plan: dict, day, author, link) -> None:
         ds = self.ds
         when = ds.at(day, 11, self.rng.randrange(60))
-        plan.update(status="submitted", submitted_at=when, return_comment="", lock_version=plan["lock_version"] + 1)  # fmt: skip
+        plan.update(
+            status="submitted",
+            submitted_at=when,
+            return_comment="",
+            lock_version=plan["lock_version"] + 1,
+        )
         ds.history(RiskManagementPlan, plan, "~", when, author.id)
-        self._event(man, when, "risk", f"Risk management plan v{plan['number']} submitted for approval", author.id, link=link)  # fmt: skip
+        self._event(
+            man,
+            when,
+            "risk",
+            f"Risk management plan v{plan['number']} submitted for approval",
+            author.id,
+            link=link,
+        )
 
     def _formulations(self, man: Man, first_active, ended) -> None:
         ds, rng = self.ds, self.rng
@@ -1440,7 +1878,13 @@ class ServiceBuilder:
                 lock_version=2,
                 shared_with_him_on=shared if rng.random() < 0.7 and shared <= self.today else None,
             )
-            ds.history(Formulation, formulation, "~", created + datetime.timedelta(hours=2), psychologist.id)  # fmt: skip
+            ds.history(
+                Formulation,
+                formulation,
+                "~",
+                created + datetime.timedelta(hours=2),
+                psychologist.id,
+            )
             if agree_day > min(ended, self.today):
                 ds.put(Formulation, formulation)
                 break
@@ -1451,8 +1895,20 @@ class ServiceBuilder:
                 ds.put(Formulation, current)
             formulation.update(status="current", lock_version=3)
             ds.history(Formulation, formulation, "~", agreed, psychologist.id)
-            detail = f"Shared with him on {formats.date_format(formulation['shared_with_him_on'])}" if formulation["shared_with_him_on"] else "Not yet shared with him"  # fmt: skip
-            self._event(man, agreed, "risk", f"Formulation v{number} agreed", psychologist.id, detail=detail, link=ds.formulation_link(man.participant_id, formulation["id"]))  # fmt: skip
+            detail = (
+                f"Shared with him on {formats.date_format(formulation['shared_with_him_on'])}"
+                if formulation["shared_with_him_on"]
+                else "Not yet shared with him"
+            )
+            self._event(
+                man,
+                agreed,
+                "risk",
+                f"Formulation v{number} agreed",
+                psychologist.id,
+                detail=detail,
+                link=ds.formulation_link(man.participant_id, formulation["id"]),
+            )
             current = formulation
             start = agree_day + datetime.timedelta(days=rng.randrange(270, 500))
         if current is not None:
@@ -1461,7 +1917,7 @@ class ServiceBuilder:
     # --- Sessions, attendance, notes, enforcement, the access log -------------------------
 
     def _sessions(self) -> None:
-        ds, rng = self.ds, self.rng
+        ds = self.ds
         self.series: dict = {}
         day = self.start
         while day <= self.horizon:
@@ -1481,14 +1937,18 @@ class ServiceBuilder:
         keyworkers = self.holders(Role.HEALTH_KEYWORKER, day)
         week = (day - self.start).days // 7
         if weekday < 4:
-            for cohort, (title, start, end) in enumerate((("Community group", (10, 0), (12, 0)), ("Skills group", (13, 30), (15, 0)))):  # fmt: skip
+            for cohort, (title, start, end) in enumerate(
+                (("Community group", (10, 0), (12, 0)), ("Skills group", (13, 30), (15, 0)))
+            ):
                 members = [m for m in community if m.cohort == cohort and m.key_day != weekday]
                 if members:
                     lead = keyworkers[(day.toordinal() + cohort) % len(keyworkers)]
                     second = keyworkers[(day.toordinal() + cohort + 1) % len(keyworkers)]
                     staff = [lead] if second is lead else [lead, second]
                     series = self._series_for(title, week, lead)
-                    self._session(day, "group", title, start, end, "centre", "", True, staff, members, series)  # fmt: skip
+                    self._session(
+                        day, "group", title, start, end, "centre", "", True, staff, members, series
+                    )
             slots = ((9, 0), (11, 0), (12, 15), (14, 0), (15, 15), (16, 0), (9, 45), (10, 30))
             for k, man in enumerate(m for m in community if m.key_day == weekday):
                 keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or keyworkers[0]
@@ -1496,19 +1956,71 @@ class ServiceBuilder:
                 end = (hour + 1, minute)
                 if (week + man.seq) % 6 == 0:
                     om = man.team_on(Role.OFFENDER_MANAGER, day) or keyworker
-                    self._session(day, "three_way", "Three-way meeting", (hour, minute), end, "centre", "", True, [keyworker, om], [man])  # fmt: skip
+                    self._session(
+                        day,
+                        "three_way",
+                        "Three-way meeting",
+                        (hour, minute),
+                        end,
+                        "centre",
+                        "",
+                        True,
+                        [keyworker, om],
+                        [man],
+                    )
                 elif (week + man.seq) % 4 == 1:
                     psychologist = man.team_on(Role.PSYCHOLOGIST, day) or keyworker
-                    self._session(day, "keywork", "Psychology session", (hour, minute), end, "centre", "", True, [psychologist], [man])  # fmt: skip
+                    self._session(
+                        day,
+                        "keywork",
+                        "Psychology session",
+                        (hour, minute),
+                        end,
+                        "centre",
+                        "",
+                        True,
+                        [psychologist],
+                        [man],
+                    )
                 else:
-                    kind = _weighted(rng, (("keywork", 70), ("outreach", 15), ("phone", 10), ("video", 5)))  # fmt: skip
-                    place = {"keywork": ("centre", ""), "outreach": ("community", man.details.get("current_accommodation", "")[:200])}.get(kind, ("remote", ""))  # fmt: skip
-                    self._session(day, kind, "Key-work" if kind == "keywork" else "", (hour, minute), end, place[0], place[1], True, [keyworker], [man])  # fmt: skip
+                    kind = _weighted(
+                        rng, (("keywork", 70), ("outreach", 15), ("phone", 10), ("video", 5))
+                    )
+                    place = {
+                        "keywork": ("centre", ""),
+                        "outreach": (
+                            "community",
+                            man.details.get("current_accommodation", "")[:200],
+                        ),
+                    }.get(kind, ("remote", ""))
+                    self._session(
+                        day,
+                        kind,
+                        "Key-work" if kind == "keywork" else "",
+                        (hour, minute),
+                        end,
+                        place[0],
+                        place[1],
+                        True,
+                        [keyworker],
+                        [man],
+                    )
             for man in move_on:
                 if man.key_day == weekday:
                     keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or keyworkers[0]
                     kind = "keywork" if rng.random() < 0.6 else "phone"
-                    self._session(day, kind, "Move-on check-in", (15, 30), (16, 15), "centre" if kind == "keywork" else "remote", "", True, [keyworker], [man])  # fmt: skip
+                    self._session(
+                        day,
+                        kind,
+                        "Move-on check-in",
+                        (15, 30),
+                        (16, 15),
+                        "centre" if kind == "keywork" else "remote",
+                        "",
+                        True,
+                        [keyworker],
+                        [man],
+                    )
             for man in in_reach:
                 if man.visit_day == weekday and (week + man.seq) % 2 == 0:
                     keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or keyworkers[0]
@@ -1517,12 +2029,34 @@ class ServiceBuilder:
                         psychologist = man.team_on(Role.PSYCHOLOGIST, day)
                         if psychologist is not None and psychologist is not keyworker:
                             staff.append(psychologist)
-                    self._session(day, "in_reach", "In-reach visit", (10, 0), (11, 30), "prison", man.referral["current_prison"], False, staff, [man])  # fmt: skip
+                    self._session(
+                        day,
+                        "in_reach",
+                        "In-reach visit",
+                        (10, 0),
+                        (11, 30),
+                        "prison",
+                        man.referral["current_prison"],
+                        False,
+                        staff,
+                        [man],
+                    )
         else:
             people = [m for m in community + move_on if rng.random() < 0.35]
             if people:
                 title = rng.choice(("Football", "Allotment", "Cooking together", "Art group"))
-                self._session(day, "activity", title, (13, 0), (15, 0), "community", "Local leisure centre", False, keyworkers[:2], people)  # fmt: skip
+                self._session(
+                    day,
+                    "activity",
+                    title,
+                    (13, 0),
+                    (15, 0),
+                    "community",
+                    "Local leisure centre",
+                    False,
+                    keyworkers[:2],
+                    people,
+                )
 
     def _series_for(self, title: str, week: int, lead: StaffMember) -> str:
         block = week // 26
@@ -1531,11 +2065,33 @@ class ServiceBuilder:
             ds = self.ds
             first = self.start + datetime.timedelta(weeks=block * 26)
             series_id = uid(self.rng)
-            ds.add[SessionSeries]((series_id, self.service_id, title, [0, 1, 2, 3], lead.id, ds.at(first - 7 * DAY, 14, 0)))  # fmt: skip
+            ds.add[SessionSeries](
+                (
+                    series_id,
+                    self.service_id,
+                    title,
+                    [0, 1, 2, 3],
+                    lead.id,
+                    ds.at(first - 7 * DAY, 14, 0),
+                )
+            )
             self.series[key] = (series_id, ds.at(first - 7 * DAY, 14, 0))
         return self.series[key]
 
-    def _session(self, day, kind, title, start, end, place, place_detail, enforceable, staff, men, series=None) -> None:  # fmt: skip
+    def _session(
+        self,
+        day,
+        kind,
+        title,
+        start,
+        end,
+        place,
+        place_detail,
+        enforceable,
+        staff,
+        men,
+        series=None,
+    ) -> None:
         ds, rng, now = self.ds, self.rng, self.now
         starts = ds.at(day, *start)
         ends = ds.at(day, *end)
@@ -1545,21 +2101,42 @@ class ServiceBuilder:
             series_id, created = series
         else:
             series_id = None
-            created = ds.at(day - datetime.timedelta(days=rng.randrange(1, 15)), 16, rng.randrange(60))  # fmt: skip
+            created = ds.at(
+                day - datetime.timedelta(days=rng.randrange(1, 15)), 16, rng.randrange(60)
+            )
         if created > now:
             created = now - datetime.timedelta(hours=1)
-        row = (session_id, self.service_id, series_id, kind, title, starts, ends, place, place_detail, enforceable, creator.id, created)  # fmt: skip
+        row = (
+            session_id,
+            self.service_id,
+            series_id,
+            kind,
+            title,
+            starts,
+            ends,
+            place,
+            place_detail,
+            enforceable,
+            creator.id,
+            created,
+        )
         ds.add[Session](row)
         ds.add_history[Session](row, "+", created, creator.id)
-        history_id = ds.add_history[Session](row, "~", created + datetime.timedelta(milliseconds=40), creator.id)  # fmt: skip
+        history_id = ds.add_history[Session](
+            row, "~", created + datetime.timedelta(milliseconds=40), creator.id
+        )
         through = ds.ids[Session.staff.through]
         for person in staff:
             link_id = through()
             ds.add[Session.staff.through]((link_id, session_id, person.id))
-            ds.add_staff_history((link_id, session_id, person.id, history_id, ds.next_staff_history_id()))  # fmt: skip
+            ds.add_staff_history(
+                (link_id, session_id, person.id, history_id, ds.next_staff_history_id())
+            )
         if starts >= now:
             for man in men:
-                ds.add[Attendance]((ds.ids[Attendance](), session_id, man.participant_id, "", "", "", None, None))  # fmt: skip
+                ds.add[Attendance](
+                    (ds.ids[Attendance](), session_id, man.participant_id, "", "", "", None, None)
+                )
             return
         display = title or dict(Session._meta.get_field("session_type").choices)[kind]
         link = ds.link["keywork:session_detail"](session_id)
@@ -1571,14 +2148,34 @@ class ServiceBuilder:
             recorder = staff[0]
             recorded = ends + datetime.timedelta(minutes=rng.randrange(5, 180))
             if recorded > now or (recent and rng.random() < 0.03) or ends > now:
-                ds.add[Attendance]((attendance_id, session_id, man.participant_id, "", "", "", None, None))  # fmt: skip
+                ds.add[Attendance](
+                    (attendance_id, session_id, man.participant_id, "", "", "", None, None)
+                )
                 continue
             outcome, reason, rescheduled = self._outcome(man, day, cancelled)
-            row = (attendance_id, session_id, man.participant_id, outcome, reason, rescheduled, recorder.id, recorded)  # fmt: skip
+            row = (
+                attendance_id,
+                session_id,
+                man.participant_id,
+                outcome,
+                reason,
+                rescheduled,
+                recorder.id,
+                recorded,
+            )
             ds.add[Attendance](row)
             ds.add_history[Attendance](row, "~", recorded, recorder.id)
             label = OUTCOME_LABELS[outcome]
-            self._event(man, starts, "session", f"{display}: {label}", recorder.id, detail=ABSENCE_LABELS.get(reason, ""), link=link, recorded=recorded)  # fmt: skip
+            self._event(
+                man,
+                starts,
+                "session",
+                f"{display}: {label}",
+                recorder.id,
+                detail=ABSENCE_LABELS.get(reason, ""),
+                link=link,
+                recorded=recorded,
+            )
             if outcome == "unacceptable_absence" and enforceable:
                 self._absence(man, day)
             if outcome in ATTENDED_OUTCOMES and rng.random() < (0.08 if group else 0.65):
@@ -1613,7 +2210,9 @@ class ServiceBuilder:
         if created > now:
             return
         if author.agency == Agency.HEALTH:
-            visibility = "health" if (display == "Psychology session" or rng.random() < 0.28) else "shared"  # fmt: skip
+            visibility = (
+                "health" if (display == "Psychology session" or rng.random() < 0.28) else "shared"
+            )
         else:
             visibility = "probation" if rng.random() < 0.25 else "shared"
         concern = rng.choice(names.RISK_CONCERNS) if rng.random() < 0.02 else ""
@@ -1632,9 +2231,29 @@ class ServiceBuilder:
             created,
         ]
         ds.add_history[SessionNote](tuple(note), "+", created, author.id)
-        self._event(man, starts, "note", f"Note: {display}", author.id, detail=note[4], visibility=visibility, link=link, recorded=created)  # fmt: skip
+        self._event(
+            man,
+            starts,
+            "note",
+            f"Note: {display}",
+            author.id,
+            detail=note[4],
+            visibility=visibility,
+            link=link,
+            recorded=created,
+        )
         if concern:
-            self._event(man, starts, "note", "Risk concern raised", author.id, detail=note[4], visibility=visibility, link=link, recorded=created)  # fmt: skip
+            self._event(
+                man,
+                starts,
+                "note",
+                "Risk concern raised",
+                author.id,
+                detail=note[4],
+                visibility=visibility,
+                link=link,
+                recorded=created,
+            )
             seen = created + datetime.timedelta(hours=rng.randrange(2, 72))
             om = man.team_on(Role.OFFENDER_MANAGER, starts.date())
             if om is not None and seen < now:
@@ -1643,15 +2262,23 @@ class ServiceBuilder:
                 self._event(man, seen, "note", "Risk concern seen by his offender manager", om.id)
         ds.add[SessionNote](tuple(note))
         if rng.random() < 0.04:
-            added = created + datetime.timedelta(days=rng.randrange(1, 20), minutes=rng.randrange(600))  # fmt: skip
+            added = created + datetime.timedelta(
+                days=rng.randrange(1, 20), minutes=rng.randrange(600)
+            )
             if added < now:
-                addendum = (ds.ids[NoteAddendum](), note[0], author.id, rng.choice(names.ADDENDA), added)  # fmt: skip
+                addendum = (
+                    ds.ids[NoteAddendum](),
+                    note[0],
+                    author.id,
+                    rng.choice(names.ADDENDA),
+                    added,
+                )
                 ds.add[NoteAddendum](addendum)
                 ds.add_history[NoteAddendum](addendum, "+", added, author.id)
 
     def _absence(self, man: Man, day) -> None:
         """The offender manager's enforcement decision after an unacceptable absence."""
-        ds, rng = self.ds, self.rng
+        rng = self.rng
         man.unacceptable_days.append(day)
         if man.is_disengaged(day) or rng.random() >= 0.65:
             return
@@ -1667,10 +2294,22 @@ class ServiceBuilder:
         else:
             decision = "compliance_letter" if rng.random() < 0.5 else "recall_considered"
         om = self._om(man, decided_on)
-        reason = "He gave an acceptable explanation afterwards" if decision == "nfa" else "Missed a required session without a reason"  # fmt: skip
+        reason = (
+            "He gave an acceptable explanation afterwards"
+            if decision == "nfa"
+            else "Missed a required session without a reason"
+        )
         enforcement = self._enforcement(man, decision, reason, decided_on, om, counted)
         if decision == "recall_considered":
-            self._recall_decision(man, enforcement, decided_on, om, "contact", "no_recall", "Engaging again after a warning; risk manageable in the community")  # fmt: skip
+            self._recall_decision(
+                man,
+                enforcement,
+                decided_on,
+                om,
+                "contact",
+                "no_recall",
+                "Engaging again after a warning; risk manageable in the community",
+            )
 
     def _enforcement(self, man, decision, reason, decided_on, om, counted) -> str:
         ds, rng = self.ds, self.rng
@@ -1679,25 +2318,46 @@ class ServiceBuilder:
         ds.add[EnforcementDecision](row)
         ds.add_history[EnforcementDecision](row, "+", created, om.id)
         label = EnforcementDecision.Decision(decision).label.lower()
-        self._event(man, created, "enforcement", f"Enforcement: {label}", om.id, detail=reason, link=ds.link["keywork:participant_sessions"](man.participant_id))  # fmt: skip
+        self._event(
+            man,
+            created,
+            "enforcement",
+            f"Enforcement: {label}",
+            om.id,
+            detail=reason,
+            link=ds.link["keywork:participant_sessions"](man.participant_id),
+        )
         return row[0]
 
     def _recall_decision(self, man, enforcement_id, day, om, why, outcome, rationale) -> None:
         ds, rng = self.ds, self.rng
         alternatives = rng.sample(RecallDecision.Alternative.values, rng.randrange(1, 4))
-        row = (ds.ids[RecallDecision](), enforcement_id, why, alternatives, rationale, outcome, day, om.id)  # fmt: skip
+        row = (
+            ds.ids[RecallDecision](),
+            enforcement_id,
+            why,
+            alternatives,
+            rationale,
+            outcome,
+            day,
+            om.id,
+        )
         ds.add[RecallDecision](row)
         when = ds.at(day, 10, 45)
         ds.add_history[RecallDecision](row, "+", when, om.id)
         if outcome == "no_recall":
-            self._event(man, when, "enforcement", "Recall considered: no recall", om.id, detail=rationale)  # fmt: skip
+            self._event(
+                man, when, "enforcement", "Recall considered: no recall", om.id, detail=rationale
+            )
 
     def _recall_decisions(self, man: Man) -> None:
         """Each recall of the journey follows "recall considered" and its recall decision."""
         for day, recall_type, why, rationale, om in man.recall_plans:
             window_start = add_months(day, -12) + DAY
             counted = sum(1 for d in man.unacceptable_days if window_start <= d <= day)
-            enforcement = self._enforcement(man, "recall_considered", "Stopped attending; whereabouts unknown", day, om, counted)  # fmt: skip
+            enforcement = self._enforcement(
+                man, "recall_considered", "Stopped attending; whereabouts unknown", day, om, counted
+            )
             self._recall_decision(man, enforcement, day, om, why, recall_type, rationale)
 
     def _record_views(self, monday) -> None:
@@ -1713,11 +2373,28 @@ class ServiceBuilder:
                     viewer = manager if role == Role.SERVICE_MANAGER else man.team_on(role, monday)
                     if viewer is None:
                         continue
-                    at = ds.at(monday + datetime.timedelta(days=rng.randrange(5)), rng.randrange(8, 18), rng.randrange(60), rng.randrange(60))  # fmt: skip
+                    at = ds.at(
+                        monday + datetime.timedelta(days=rng.randrange(5)),
+                        rng.randrange(8, 18),
+                        rng.randrange(60),
+                        rng.randrange(60),
+                    )
                     if at > now:
                         continue
                     page = rng.choices(PAGE_NAMES, PAGE_WEIGHTS)[0]
-                    add((uid(rng), at, viewer.id, role, man.participant_id, ds.link[page](man.participant_id), page, viewer.ip_address, True))  # fmt: skip
+                    add(
+                        (
+                            uid(rng),
+                            at,
+                            viewer.id,
+                            role,
+                            man.participant_id,
+                            ds.link[page](man.participant_id),
+                            page,
+                            viewer.ip_address,
+                            True,
+                        )
+                    )
 
     # --- Exclusions and break-glass -------------------------------------------------------
 
@@ -1732,7 +2409,9 @@ class ServiceBuilder:
             staff = [p for p in case_staff if p not in team]
             if self.is_focus and number == 0:
                 focus_keyworker = ds.focus_staff["keyworker"]
-                candidates = [m for m in current if focus_keyworker not in {m.current(r) for r in TEAM_ROLES}]  # fmt: skip
+                candidates = [
+                    m for m in current if focus_keyworker not in {m.current(r) for r in TEAM_ROLES}
+                ]
                 if candidates:
                     man, staff = candidates[0], [focus_keyworker]
             if not staff:
@@ -1750,7 +2429,10 @@ class ServiceBuilder:
             }
             ds.history(Exclusion, row, "+", created, manager.id)
             if number == 2:
-                row.update(lifted_at=created + datetime.timedelta(days=rng.randrange(5, 30)), lifted_by_id=manager.id)  # fmt: skip
+                row.update(
+                    lifted_at=created + datetime.timedelta(days=rng.randrange(5, 30)),
+                    lifted_by_id=manager.id,
+                )
                 ds.history(Exclusion, row, "~", row["lifted_at"], manager.id)
             ds.put(Exclusion, row)
         day = self.start + 200 * DAY
@@ -1762,11 +2444,17 @@ class ServiceBuilder:
                 team = {man.team_on(role, day) for role in TEAM_ROLES}
                 staff = [p for role in TEAM_ROLES for p in self.holders(role, day) if p not in team]
                 if staff:
-                    self._grant(man, rng.choice(staff), ds.at(day, rng.randrange(9, 17), rng.randrange(60)))  # fmt: skip
+                    self._grant(
+                        man, rng.choice(staff), ds.at(day, rng.randrange(9, 17), rng.randrange(60))
+                    )
             day += datetime.timedelta(days=rng.randrange(40, 120))
         if self.is_focus:
             psychologist = ds.focus_staff["psychologist"]
-            others = [m for m in current if m.stage in ACTIVE and psychologist not in {m.current(r) for r in TEAM_ROLES}]  # fmt: skip
+            others = [
+                m
+                for m in current
+                if m.stage in ACTIVE and psychologist not in {m.current(r) for r in TEAM_ROLES}
+            ]
             if others:
                 self._grant(others[0], psychologist, now - datetime.timedelta(hours=3), hours=24)
 
@@ -1784,7 +2472,14 @@ class ServiceBuilder:
             "ended_by_id": None,
         }
         ds.history(TemporaryAccess, row, "+", granted, staff.id)
-        self._event(man, granted, "access", f"Temporary access for {staff.full_name} ({hours} hours)", staff.id, detail=row["reason"])  # fmt: skip
+        self._event(
+            man,
+            granted,
+            "access",
+            f"Temporary access for {staff.full_name} ({hours} hours)",
+            staff.id,
+            detail=row["reason"],
+        )
         ended = granted + datetime.timedelta(hours=rng.randrange(1, hours))
         if rng.random() < 0.15 and ended < self.now:
             manager = self._manager(ended.date())
@@ -1811,7 +2506,12 @@ class ServiceBuilder:
                 holders.append(allocation.staff)
         for person in holders:
             ds.add[ParticipantUserObjectPermission](
-                (ds.ids[ParticipantUserObjectPermission](), man.participant_id, ds.change_participant, person.id)  # fmt: skip
+                (
+                    ds.ids[ParticipantUserObjectPermission](),
+                    man.participant_id,
+                    ds.change_participant,
+                    person.id,
+                )
             )
 
     # --- Reports (after every service is written: the figures are read back) --------------
@@ -1825,21 +2525,52 @@ class ServiceBuilder:
         quarters = list(reversed(completed_quarters(self.today, 8)))
         system = ds.system_id
         for position, quarter in enumerate(quarters):
-            figures = commissioner.gather_counts([self.service_id], quarter) if ds.with_figures else None  # fmt: skip
+            figures = (
+                commissioner.gather_counts([self.service_id], quarter) if ds.with_figures else None
+            )
             asked = ds.at(quarter.end + DAY, 6, 0)
             manager = self._manager(quarter.end + DAY)
             last = position == len(quarters) - 1
             approve = not last or (not self.is_focus and rng.random() < 0.5)
             if rng.random() < 0.1:
                 replaced = asked + datetime.timedelta(days=rng.randrange(1, 4), hours=3)
-                report_row(ds, rng, kind="commissioner", service_id=self.service_id, participant_id=None, start=quarter.start, end=quarter.end, requested_by=system, requested_at=asked, figures=figures, scheduled=True, superseded_at=replaced)  # fmt: skip
+                report_row(
+                    ds,
+                    rng,
+                    kind="commissioner",
+                    service_id=self.service_id,
+                    participant_id=None,
+                    start=quarter.start,
+                    end=quarter.end,
+                    requested_by=system,
+                    requested_at=asked,
+                    figures=figures,
+                    scheduled=True,
+                    superseded_at=replaced,
+                )
                 asked, requester, scheduled = replaced, manager.id, False
             else:
                 requester, scheduled = system, True
-            approved_at = asked + datetime.timedelta(days=rng.randrange(2, 12), hours=rng.randrange(4, 10))  # fmt: skip
+            approved_at = asked + datetime.timedelta(
+                days=rng.randrange(2, 12), hours=rng.randrange(4, 10)
+            )
             if approved_at > self.now:
                 approve = False
-            report_row(ds, rng, kind="commissioner", service_id=self.service_id, participant_id=None, start=quarter.start, end=quarter.end, requested_by=requester, requested_at=asked, figures=figures, scheduled=scheduled, approved_by=manager.id if approve else None, approved_at=approved_at if approve else None)  # fmt: skip
+            report_row(
+                ds,
+                rng,
+                kind="commissioner",
+                service_id=self.service_id,
+                participant_id=None,
+                start=quarter.start,
+                end=quarter.end,
+                requested_by=requester,
+                requested_at=asked,
+                figures=figures,
+                scheduled=scheduled,
+                approved_by=manager.id if approve else None,
+                approved_at=approved_at if approve else None,
+            )
             if approve and figures is not None:
                 self.approved_figures.setdefault(quarter.start, []).append(figures)
         first = quarters[0].start
@@ -1855,11 +2586,39 @@ class ServiceBuilder:
                     period_start = period_end - datetime.timedelta(days=rng.randrange(90, 365))
                     asked = ds.at(day, rng.randrange(9, 17), rng.randrange(60))
                     if asked < self.now:
-                        report_row(ds, rng, kind="compliance", service_id=self.service_id, participant_id=man.participant_id, start=period_start, end=period_end, requested_by=om.id, requested_at=asked, failed=rng.random() < 0.04)  # fmt: skip
+                        report_row(
+                            ds,
+                            rng,
+                            kind="compliance",
+                            service_id=self.service_id,
+                            participant_id=man.participant_id,
+                            start=period_start,
+                            end=period_end,
+                            requested_by=om.id,
+                            requested_at=asked,
+                            failed=rng.random() < 0.04,
+                        )
             day += datetime.timedelta(days=rng.randrange(20, 50))
 
 
-def report_row(ds, rng, *, kind, service_id, participant_id, start, end, requested_by, requested_at, figures=None, scheduled=False, failed=False, approved_by=None, approved_at=None, superseded_at=None) -> dict:  # fmt: skip
+def report_row(
+    ds,
+    rng,
+    *,
+    kind,
+    service_id,
+    participant_id,
+    start,
+    end,
+    requested_by,
+    requested_at,
+    figures=None,
+    scheduled=False,
+    failed=False,
+    approved_by=None,
+    approved_at=None,
+    superseded_at=None,
+) -> dict:
     """A report as the worker left it: asked for, run, ready (the shared placeholder file)."""
     started = requested_at + datetime.timedelta(seconds=rng.randrange(1, 20))
     seconds = round(rng.uniform(2.0, 14.0), 3)
@@ -1931,7 +2690,12 @@ OUTCOME_LABELS = {value: label.lower() for value, label in Outcome.choices}
 ABSENCE_LABELS = dict(AbsenceReason.choices)
 ATTENDED_OUTCOMES = frozenset({"attended", "late", "failed_to_comply", "sent_home_behaviour"})
 PATHWAY_CODES = Pathway.values
-VIEWER_ROLES = (Role.HEALTH_KEYWORKER, Role.OFFENDER_MANAGER, Role.PSYCHOLOGIST, Role.SERVICE_MANAGER)  # fmt: skip
+VIEWER_ROLES = (
+    Role.HEALTH_KEYWORKER,
+    Role.OFFENDER_MANAGER,
+    Role.PSYCHOLOGIST,
+    Role.SERVICE_MANAGER,
+)
 VIEWER_WEIGHTS = (50, 30, 12, 8)
 PAGE_NAMES = tuple(name for name, _ in PAGES)
 PAGE_WEIGHTS = tuple(weight for _, weight in PAGES)

@@ -182,12 +182,14 @@ class DatasetWriter:
                     if not field.is_relation or not field.db_constraint:
                         continue
                     target = field.target_field
-                    cursor.execute(
-                        f"SELECT count(*) FROM {quote(model._meta.db_table)} AS c "
+                    # Table and column names come from the models, never from input.
+                    sql = (
+                        f"SELECT count(*) FROM {quote(model._meta.db_table)} AS c "  # noqa: S608
                         f"WHERE c.{quote(field.column)} IS NOT NULL AND NOT EXISTS ("
                         f"SELECT 1 FROM {quote(target.model._meta.db_table)} AS p "
                         f"WHERE p.{quote(target.column)} = c.{quote(field.column)})"
                     )
+                    cursor.execute(sql)
                     missing = cursor.fetchone()[0]
                     if missing:
                         broken.append(f"{model._meta.label}.{field.name}: {missing} rows")
