@@ -474,7 +474,7 @@ class ServiceBuilder:
     def _service_and_staff(self) -> None:
         ds, rng = self.ds, self.rng
         self.service_id = ds.ids[Service]()
-        self.custody_places = rng.randint(15, 19)
+        self.custody_places = rng.randint(17, 21)
         service = {
             "id": self.service_id,
             "name": self.name,
@@ -603,7 +603,7 @@ class ServiceBuilder:
         self.order = 0
         self.waiting: list[Man] = []
         self.in_custody = 0
-        referrals_per_day = rng.uniform(22, 29) / 365
+        referrals_per_day = rng.uniform(25, 31) / 365
         focus_day = today - datetime.timedelta(days=1720) if self.is_focus else None
         leavers = {}
         for people in self.staff.values():
@@ -622,8 +622,17 @@ class ServiceBuilder:
                     action(man, day, *payload)
             for person in leavers.get(day, []):
                 self._hand_on_caseload(person, day)
-            while self.waiting and self.in_custody < self.custody_places:
-                self._offer_place(self.waiting.pop(0), day)
+            while self.in_custody < self.custody_places:
+                # In-reach starts within a year of release; men released later wait.
+                due = [
+                    m
+                    for m in self.waiting
+                    if (m.referral["expected_release_date"] - day).days <= 365
+                ]
+                if not due:
+                    break
+                self.waiting.remove(due[0])
+                self._offer_place(due[0], day)
             day += DAY
 
     def _schedule(self, man: Man, day: datetime.date, action, *payload) -> None:
@@ -676,8 +685,8 @@ class ServiceBuilder:
         if focus:
             referral["prison_number"] = FOCUS_PARTICIPANT_PRISON_NUMBER
         man = Man(seq=seq, referral=referral, is_focus=focus)
-        man.reliability = 0.92 if focus else rng.uniform(0.72, 0.97)
-        man.crisis_propensity = 2.5 if focus else min(rng.lognormvariate(-0.5, 1.0), 8.0)
+        man.reliability = 0.93 if focus else rng.uniform(0.84, 0.98)
+        man.crisis_propensity = 1.6 if focus else min(rng.lognormvariate(-0.5, 1.0), 8.0)
         man.key_day, man.cohort, man.visit_day = seq % 4, (seq // 4) % 2, 1 + seq % 3
         man.history = [("+", referral["created_at"], referrer.id, {})]
         if focus:
@@ -857,7 +866,7 @@ class ServiceBuilder:
         if man.is_focus:
             self._schedule(man, self.today - 700 * DAY, self._recall, "fixed_term")
             return
-        stay = int(rng.triangular(240, 720, 420))
+        stay = int(rng.triangular(300, 780, 480))
         man.community_until = day + datetime.timedelta(days=stay)
         self._plan_community(man, day, recall_chance=0.27)
 
@@ -2188,7 +2197,7 @@ class ServiceBuilder:
         disengaged = bool(man.disengaged) and man.is_disengaged(day)
         absent = 0.6 if disengaged else 1 - man.reliability
         if rng.random() < absent:
-            if rng.random() < (0.85 if disengaged else 0.45):
+            if rng.random() < (0.85 if disengaged else 0.15):
                 return "unacceptable_absence", "", ""
             return "acceptable_absence", rng.choice(ABSENCE_REASONS), ""
         r = rng.random()
@@ -2280,7 +2289,7 @@ class ServiceBuilder:
         """The offender manager's enforcement decision after an unacceptable absence."""
         rng = self.rng
         man.unacceptable_days.append(day)
-        if man.is_disengaged(day) or rng.random() >= 0.65:
+        if man.is_disengaged(day) or rng.random() >= 0.6:
             return
         decided_on = day + datetime.timedelta(days=rng.randrange(1, 7))
         if decided_on > self.today:
@@ -2288,11 +2297,11 @@ class ServiceBuilder:
         window_start = add_months(decided_on, -12) + DAY
         counted = sum(1 for d in man.unacceptable_days if window_start <= d <= decided_on)
         if counted <= 1:
-            decision = "first_warning" if rng.random() < 0.8 else "nfa"
+            decision = "first_warning" if rng.random() < 0.85 else "nfa"
         elif counted == 2:
-            decision = "second_warning" if rng.random() < 0.7 else "recall_considered"
+            decision = "second_warning" if rng.random() < 0.8 else "nfa"
         else:
-            decision = "compliance_letter" if rng.random() < 0.5 else "recall_considered"
+            decision = "compliance_letter" if rng.random() < 0.7 else "recall_considered"
         om = self._om(man, decided_on)
         reason = (
             "He gave an acceptable explanation afterwards"
