@@ -16,6 +16,7 @@ production (see settings.INSTALLED_APPS).
 """
 
 import datetime
+import hashlib
 import random
 from collections.abc import Callable
 
@@ -279,18 +280,17 @@ class Dataset:
         with transaction.atomic():
             self._shared_records()
             self.writer.flush_all()
-        for index in range(count):
-            builder = ServiceBuilder(self, index)
-            if self.services:
-                builder.estimate = sum(b.rows_written for b in self.services) // len(self.services)
-            self.progress.step(f"Service {index + 1}/{count}, {builder.name}", builder.estimate)
-            before = self.writer.total
+        dropped = []
+        if connection.vendor == "postgresql":
             with transaction.atomic():
-                builder.build()
-                self.writer.flush_all()
-            builder.rows_written = self.writer.total - before
-            self.services.append(builder)
-            self.progress.plan(self.writer.total + (count - index - 1) * builder.estimate)
+                dropped = self.writer.drop_secondary_indexes()
+        try:
+            self._services(count)
+        finally:
+            if dropped:
+                self.progress.step(f"Building {len(dropped)} indexes", 0)
+                with transaction.atomic():
+                    self.writer.create_indexes(dropped)
         self.progress.step("Reports of past quarters", 0)
         with transaction.atomic():
             for builder in self.services:
@@ -302,6 +302,22 @@ class Dataset:
             self.progress.step("Statistics for the query planner (ANALYZE)", 0)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+
+    def _services(self, count: int) -> None:
+        for index in range(count):
+            builder = ServiceBuilder(self, index)
+            if self.services:
+                builder.estimate = sum(b.rows_written for b in self.services) // len(self.services)
+            self.progress.step(f"Service {index + 1}/{count}, {builder.name}", builder.estimate)
+            before = self.writer.total
+            self.writer.fingerprint = hashlib.sha256()
+            with transaction.atomic():
+                builder.build()
+                self.writer.flush_all()
+            builder.rows_written = self.writer.total - before
+            builder.fingerprint = self.writer.fingerprint.hexdigest()
+            self.services.append(builder)
+            self.progress.plan(self.writer.total + (count - index - 1) * builder.estimate)
 
     def _shared_records(self) -> None:
         self.password = make_password(BENCH_PASSWORD)
@@ -357,10 +373,12 @@ def generate(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
     with_figures: bool = True,
+    fingerprints: bool = False,
 ) -> Dataset:
     """Fill this (empty, migrated) database with the dataset of `size`. Returns the run,
-    whose `writer.counts` say how many rows of each model were written."""
-    writer = DatasetWriter(connection)
+    whose `writer.counts` say how many rows of each model were written (and with
+    `fingerprints`, each service builder's `fingerprint` of the rows it made)."""
+    writer = DatasetWriter(connection, fingerprints=fingerprints)
     checks_off = False
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -397,3 +415,17 @@ def _switch_off_row_checks(cursor) -> bool:
         return False
     cursor.execute("SET session_replication_role = replica")
     return True
+
+
+def focus_fingerprint(*, size: str, seed: int, today: datetime.date, now: datetime.datetime) -> str:
+    """A digest of every row the focus service would get at this size, writing nothing.
+
+    Equal to `ServiceBuilder.fingerprint` of service 0 of a real run with the same seed and
+    day, whatever the size: the determinism the benchmark ratios rely on.
+    """
+    writer = DatasetWriter(connection, dry_run=True, fingerprints=True)
+    dataset = Dataset(size=size, seed=seed, writer=writer, today=today, now=now)
+    dataset._shared_records()
+    writer.fingerprint = hashlib.sha256()
+    ServiceBuilder(dataset, 0).build()
+    return writer.fingerprint.hexdigest()

@@ -51,11 +51,16 @@ class Progress:
         rate = self.step_done / step_seconds
         overall_rate = self.done_total / max(elapsed, 1e-6)
         left = max(self.planned_total - self.done_total, 0)
-        eta = f"~{_clock(left / overall_rate)} left" if overall_rate > 0 and left else ""
-        line = (
-            f"{self.step_name}: {self.step_done:,}/{self.step_total:,} rows, "
-            f"{rate:,.0f} rows/s, {_clock(elapsed)} elapsed {eta}"
-        ).rstrip()
+        # The first seconds (staff, referrals) say little about the speed of the rest.
+        known = overall_rate > 0 and left and elapsed > 5
+        eta = f"~{_clock(left / overall_rate)} left" if known else ""
+        if self.step_total:
+            line = (
+                f"{self.step_name}: {self.step_done:,}/{self.step_total:,} rows, "
+                f"{rate:,.0f} rows/s, {_clock(elapsed)} elapsed {eta}"
+            ).rstrip()
+        else:
+            line = f"{self.step_name}, {_clock(elapsed)} elapsed"
         if self.tty:
             padding = " " * max(self.width - len(line), 0)
             self.stream.write(f"\r{line}{padding}")

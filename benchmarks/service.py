@@ -445,6 +445,7 @@ class ServiceBuilder:
             self.domain = f"s{index:03d}.bench.example"
         self.estimate = 400_000
         self.rows_written = 0
+        self.fingerprint = ""
         self.approved_figures: dict = {}
         self.today, self.now, self.start = ds.today, ds.now, ds.start
         self.horizon = ds.today + datetime.timedelta(weeks=WEEKS_AHEAD)
@@ -2152,9 +2153,10 @@ class ServiceBuilder:
         cancelled = rng.random() < 0.012
         recent = (self.today - day).days <= 30
         group = len(men) > 1
+        # Whoever ran it records the outcome; at a three-way meeting either of the two.
+        recorder = staff[0] if group or len(staff) == 1 else rng.choice(staff)
         for man in men:
             attendance_id = ds.ids[Attendance]()
-            recorder = staff[0]
             recorded = ends + datetime.timedelta(minutes=rng.randrange(5, 180))
             if recorded > now or (recent and rng.random() < 0.03) or ends > now:
                 ds.add[Attendance](

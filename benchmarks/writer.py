@@ -9,13 +9,16 @@ the record they describe, so a version can never disagree with its record.
 """
 
 import csv
+import hashlib
 import io
 import json
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 
 from django.core.management.color import no_style
-from django.db import models
+from django.db import connection, models
 
 BATCH_ROWS = 5000
 HISTORY_FIELDS = ("history_id", "history_date", "history_change_reason", "history_type")
@@ -51,15 +54,39 @@ class Table:
         self.not_null = [field.column for field in fields if not field.null]
         self.db_columns = [field.column for field in fields]
         self.rows: list[tuple] = []
+        quote = connection.ops.quote_name
+        options = "FORMAT csv"
+        if self.not_null:
+            options += f", FORCE_NOT_NULL ({', '.join(quote(c) for c in self.not_null)})"
+        self.copy_sql = (
+            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in self.db_columns)}) "
+            f"FROM STDIN WITH ({options})"
+        )
 
 
 class DatasetWriter:
     """Buffers rows per model and writes them in batches; counts what it wrote."""
 
-    def __init__(self, connection, batch_rows: int = BATCH_ROWS):
+    def __init__(
+        self,
+        connection,
+        batch_rows: int = BATCH_ROWS,
+        *,
+        dry_run: bool = False,
+        fingerprints: bool = False,
+    ):
         self.connection = connection
         self.batch_rows = batch_rows
         self.use_copy = connection.vendor == "postgresql"
+        # A dry run builds and counts every row but writes none (see focus_fingerprint).
+        self.dry_run = dry_run
+        # With fingerprints, every row added is fed, in order, to `self.fingerprint` (a
+        # hashlib object the caller replaces, e.g. once per service).
+        self.fingerprints = fingerprints
+        self.fingerprint = hashlib.sha256()
+        self._queue: queue.Queue = queue.Queue(maxsize=8)  # bounded: memory stays bounded
+        self._thread: threading.Thread | None = None
+        self._error: Exception | None = None
         self.tables: dict[type[models.Model], Table] = {}
         self.history_maps: dict[type[models.Model], tuple] = {}
         self.next_ids: dict[type[models.Model], int] = {}
@@ -73,8 +100,17 @@ class DatasetWriter:
         table = Table(model, columns)
         self.tables[model] = table
         rows, batch, flush, extra = table.rows, self.batch_rows, self.flush, table.extra
+        label = model._meta.label.encode()
 
-        if extra:
+        if self.fingerprints:
+
+            def add(row: tuple) -> None:
+                self.fingerprint.update(label + repr(row).encode())
+                rows.append(row + extra)
+                if len(rows) >= batch:
+                    flush(model)
+
+        elif extra:
 
             def add(row: tuple) -> None:
                 rows.append(row + extra)
@@ -129,38 +165,67 @@ class DatasetWriter:
         table = self.tables[model]
         if not table.rows:
             return
-        rows = table.rows
-        if self.use_copy:
-            if table.json_positions:
-                rows = [_dump_json(row, table.json_positions) for row in rows]
-            self._copy(table, rows)
+        rows = list(table.rows)
+        table.rows.clear()
+        if self.dry_run:
+            pass
+        elif self.use_copy:
+            self._send(table, rows)
         else:
             self._bulk_create(table, rows)
-        written = len(rows)
-        table.rows.clear()
-        self.counts[model._meta.label] += written
-        self.on_write(written)
+        self.counts[model._meta.label] += len(rows)
+        self.on_write(len(rows))
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
     def flush_all(self) -> None:
+        """Write every buffered row; on return all of them are in the database."""
         for model in list(self.tables):
             self.flush(model)
+        self.wait()
 
-    def _copy(self, table: Table, rows: list[tuple]) -> None:
+    # On PostgreSQL a background thread formats and COPYs each batch while the generator
+    # makes the next rows, so the database's work overlaps Python's. It uses the same
+    # connection (so the same transaction); the main thread waits for it (flush_all)
+    # before it touches the database itself.
+
+    def _send(self, table: Table, rows: list[tuple]) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._copy_loop, daemon=True)
+            self._thread.start()
+        self.connection.ensure_connection()
+        self._queue.put((self.connection.connection, table, rows))
+
+    def _copy_loop(self) -> None:
+        while True:
+            raw_connection, table, rows = self._queue.get()
+            try:
+                if self._error is None:
+                    self._copy(raw_connection, table, rows)
+            except Exception as error:  # handed to the main thread at its next step
+                self._error = error
+            finally:
+                self._queue.task_done()
+
+    def wait(self) -> None:
+        self._queue.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _copy(self, raw_connection, table: Table, rows: list[tuple]) -> None:
+        if table.json_positions:
+            rows = [_dump_json(row, table.json_positions) for row in rows]
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
         buffer.seek(0)
-        quote = self.connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in table.db_columns)
-        options = "FORMAT csv"
-        if table.not_null:
-            options += f", FORCE_NOT_NULL ({', '.join(quote(c) for c in table.not_null)})"
-        sql = f"COPY {quote(table.model._meta.db_table)} ({columns}) FROM STDIN WITH ({options})"
-        with self.connection.cursor() as cursor:
-            cursor.copy_expert(sql, buffer, 1 << 20)
+        # The DB-API connection of the main thread (Django's wrappers are per thread).
+        with raw_connection.cursor() as cursor:
+            cursor.copy_expert(table.copy_sql, buffer, 1 << 20)
 
     def _bulk_create(self, table: Table, rows: list[tuple]) -> None:
         model, names = table.model, table.all_columns
@@ -195,6 +260,33 @@ class DatasetWriter:
                         broken.append(f"{model._meta.label}.{field.name}: {missing} rows")
         if broken:
             raise RuntimeError("Rows point at rows that do not exist: " + "; ".join(broken))
+
+    def drop_secondary_indexes(self) -> list[str]:
+        """Drop the non-unique indexes of the tables this writer fills; returns the SQL that
+        creates them again. Building an index once after a bulk load is far cheaper than
+        keeping it up to date row by row (PostgreSQL only; for an empty database)."""
+        tables = [table.model._meta.db_table for table in self.tables.values()]
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE t.relname = ANY(%s) AND NOT i.indisunique AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                "ORDER BY 1",
+                [tables],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+        return [definition for _name, definition in indexes]
+
+    def create_indexes(self, definitions: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem TO '256MB'")
+            for definition in definitions:
+                cursor.execute(definition)
+                self.on_write(0)
+            cursor.execute("RESET maintenance_work_mem")
 
     def reset_sequences(self) -> None:
         """Move each id sequence past the ids handed out here."""
