@@ -13,6 +13,7 @@ index), in a fixed order that does not depend on the size of the run.
 
 import datetime
 import heapq
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -2111,9 +2112,7 @@ class ServiceBuilder:
             series_id, created = series
         else:
             series_id = None
-            created = ds.at(
-                day - datetime.timedelta(days=rng.randrange(1, 15)), 16, rng.randrange(60)
-            )
+            created = ds.at(day - datetime.timedelta(days=1 + int(rng.random() * 14)), 16, 5)
         if created > now:
             created = now - datetime.timedelta(hours=1)
         row = (
@@ -2148,7 +2147,7 @@ class ServiceBuilder:
                     (ds.ids[Attendance](), session_id, man.participant_id, "", "", "", None, None)
                 )
             return
-        display = title or dict(Session._meta.get_field("session_type").choices)[kind]
+        display = title or SESSION_TYPE_LABELS[kind]
         link = ds.link["keywork:session_detail"](session_id)
         cancelled = rng.random() < 0.012
         recent = (self.today - day).days <= 30
@@ -2157,7 +2156,7 @@ class ServiceBuilder:
         recorder = staff[0] if group or len(staff) == 1 else rng.choice(staff)
         for man in men:
             attendance_id = ds.ids[Attendance]()
-            recorded = ends + datetime.timedelta(minutes=rng.randrange(5, 180))
+            recorded = ends + datetime.timedelta(minutes=5 + int(rng.random() * 175))
             if recorded > now or (recent and rng.random() < 0.03) or ends > now:
                 ds.add[Attendance](
                     (attendance_id, session_id, man.participant_id, "", "", "", None, None)
@@ -2217,7 +2216,7 @@ class ServiceBuilder:
 
     def _note(self, man, session_id, display, starts, author, recorded, link, kind) -> None:
         ds, rng, now = self.ds, self.rng, self.now
-        created = recorded + datetime.timedelta(minutes=rng.randrange(1, 40))
+        created = recorded + datetime.timedelta(minutes=1 + int(rng.random() * 39))
         if created > now:
             return
         if author.agency == Agency.HEALTH:
@@ -2377,22 +2376,28 @@ class ServiceBuilder:
         community, move_on, in_reach = self.on(monday)
         manager = self._manager(monday)
         add = ds.add[AccessLog]
+        random = rng.random
         for people, mean in ((community, 2.2), (move_on, 1.2), (in_reach, 1.0)):
             for man in people:
-                for _ in range(poisson(rng, mean)):
-                    role = rng.choices(VIEWER_ROLES, VIEWER_WEIGHTS)[0]
-                    viewer = manager if role == Role.SERVICE_MANAGER else man.team_on(role, monday)
+                views = poisson(rng, mean)
+                if not views:
+                    continue
+                team = {role: man.team_on(role, monday) for role in TEAM_ROLES}
+                team[Role.SERVICE_MANAGER] = manager
+                for _ in range(views):
+                    role = rng.choices(VIEWER_ROLES, cum_weights=VIEWER_CUMULATIVE)[0]
+                    viewer = team[role]
                     if viewer is None:
                         continue
                     at = ds.at(
-                        monday + datetime.timedelta(days=rng.randrange(5)),
-                        rng.randrange(8, 18),
-                        rng.randrange(60),
-                        rng.randrange(60),
+                        monday + datetime.timedelta(days=int(random() * 5)),
+                        8 + int(random() * 10),
+                        int(random() * 60),
+                        int(random() * 60),
                     )
                     if at > now:
                         continue
-                    page = rng.choices(PAGE_NAMES, PAGE_WEIGHTS)[0]
+                    page = rng.choices(PAGE_NAMES, cum_weights=PAGE_CUMULATIVE)[0]
                     add(
                         (
                             uid(rng),
@@ -2707,6 +2712,7 @@ VIEWER_ROLES = (
     Role.PSYCHOLOGIST,
     Role.SERVICE_MANAGER,
 )
-VIEWER_WEIGHTS = (50, 30, 12, 8)
+VIEWER_CUMULATIVE = tuple(itertools.accumulate((50, 30, 12, 8)))
 PAGE_NAMES = tuple(name for name, _ in PAGES)
-PAGE_WEIGHTS = tuple(weight for _, weight in PAGES)
+PAGE_CUMULATIVE = tuple(itertools.accumulate(weight for _, weight in PAGES))
+SESSION_TYPE_LABELS = dict(Session._meta.get_field("session_type").choices)

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import operator
 import queue
 import threading
 from collections import Counter
@@ -135,13 +136,13 @@ class DatasetWriter:
             f.attname for f in historical._meta.concrete_fields if f.attname not in HISTORY_FIELDS
         ]
         tracked.remove("history_user_id")
-        positions = [source.columns.index(name) for name in tracked]
+        pick = operator.itemgetter(*[source.columns.index(name) for name in tracked])
         add = self.register(historical, [*tracked, *HISTORY_FIELDS, "history_user_id"])
         next_id = self.id_counter(historical)
 
         def add_history(row: tuple, history_type: str, when, user_id) -> int:
             history_id = next_id()
-            add((*[row[i] for i in positions], history_id, when, None, history_type, user_id))
+            add((*pick(row), history_id, when, None, history_type, user_id))
             return history_id
 
         return add_history
