@@ -16,7 +16,6 @@ production (see settings.INSTALLED_APPS).
 """
 
 import datetime
-import hashlib
 import random
 from collections.abc import Callable
 
@@ -291,6 +290,12 @@ class Dataset:
                 self.progress.step(f"Building {len(dropped)} indexes", 0)
                 with transaction.atomic():
                     self.writer.create_indexes(dropped)
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # Before the reports: their figures are read back with the planner's statistics.
+            self.progress.step("Statistics for the query planner (ANALYZE)", 0)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.progress.step("Reports of past quarters", 0)
         with transaction.atomic():
             for builder in self.services:
@@ -298,10 +303,10 @@ class Dataset:
             self._national_rollups()
             self.writer.flush_all()
             self.writer.reset_sequences()
-        if connection.vendor == "postgresql":
-            self.progress.step("Statistics for the query planner (ANALYZE)", 0)
+        if postgresql:
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                for model in (ReportRequest, ReportRequest.history.model):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     def _services(self, count: int) -> None:
         for index in range(count):
@@ -310,7 +315,7 @@ class Dataset:
                 builder.estimate = sum(b.rows_written for b in self.services) // len(self.services)
             self.progress.step(f"Service {index + 1}/{count}, {builder.name}", builder.estimate)
             before = self.writer.total
-            self.writer.fingerprint = hashlib.sha256()
+            self.writer.start_fingerprint()
             with transaction.atomic():
                 builder.build()
                 self.writer.flush_all()
@@ -426,6 +431,6 @@ def focus_fingerprint(*, size: str, seed: int, today: datetime.date, now: dateti
     writer = DatasetWriter(connection, dry_run=True, fingerprints=True)
     dataset = Dataset(size=size, seed=seed, writer=writer, today=today, now=now)
     dataset._shared_records()
-    writer.fingerprint = hashlib.sha256()
+    writer.start_fingerprint()
     ServiceBuilder(dataset, 0).build()
     return writer.fingerprint.hexdigest()

@@ -2068,6 +2068,22 @@ class ServiceBuilder:
                     keyworkers[:2],
                     people,
                 )
+            # A phone call to end the week for the men who find weekends hardest.
+            for k, man in enumerate(m for m in community if (week + m.seq) % 3 == 0):
+                keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or keyworkers[0]
+                slot = (10 + k % 6, 15 * (k // 6 % 4))
+                self._session(
+                    day,
+                    "phone",
+                    "Friday check-in",
+                    slot,
+                    (slot[0], slot[1] + 10),
+                    "remote",
+                    "",
+                    False,
+                    [keyworker],
+                    [man],
+                )
 
     def _series_for(self, title: str, week: int, lead: StaffMember) -> str:
         block = week // 26

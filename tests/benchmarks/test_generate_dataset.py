@@ -50,10 +50,38 @@ ACTIVE = (Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON)
 
 @pytest.fixture(scope="module")
 def team(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        dataset = generate(size="team", seed=SEED, fingerprints=True)
-        yield dataset
-        transaction.set_rollback(True)
+    now = timezone.now()
+    with django_db_blocker.unblock():
+        # First, while the database is empty: the focus service as part of `national`, built
+        # in another process (another hash seed) that writes nothing.
+        national_focus = focus_fingerprint_elsewhere(size="national", now=now)
+        with transaction.atomic():
+            dataset = generate(size="team", seed=SEED, now=now, fingerprints=True)
+            dataset.national_focus_fingerprint = national_focus
+            yield dataset
+            transaction.set_rollback(True)
+
+
+def focus_fingerprint_elsewhere(*, size: str, now) -> str:
+    script = (
+        "import datetime, django; django.setup()\n"
+        "from django.utils import timezone\n"
+        "from benchmarks.dataset import focus_fingerprint\n"
+        f"now = datetime.datetime.fromisoformat({now.isoformat()!r})\n"
+        f"print(focus_fingerprint(size={size!r}, seed={SEED}, "
+        "today=timezone.localdate(now), now=now))\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "resettle.settings_test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "PYTHONHASHSEED": "12345",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture
@@ -176,30 +204,9 @@ def test_every_change_has_its_history_row(team, db):
 
 
 def test_the_focus_service_is_the_same_at_every_size(team, db):
-    """Rebuilt in another process (another hash seed) as part of the national size."""
-    focus_build = team.services[0]
-    script = (
-        "import datetime, django; django.setup()\n"
-        "from benchmarks.dataset import focus_fingerprint\n"
-        f"print(focus_fingerprint(size='national', seed={SEED}, "
-        f"today=datetime.date.fromisoformat('{team.today.isoformat()}'), "
-        f"now=datetime.datetime.fromisoformat('{team.now.isoformat()}')))\n"
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "resettle.settings_test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "PYTHONHASHSEED": "12345",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == focus_build.fingerprint
+    """Every row of the focus service at `team` equals the one made as part of `national`."""
+    assert team.services[0].fingerprint
+    assert team.national_focus_fingerprint == team.services[0].fingerprint
 
 
 def test_a_database_with_participants_is_refused(team, db):
@@ -267,3 +274,11 @@ def test_my_day_and_the_caseload_show_the_generated_men(focus, client):
     response = client.get(reverse("reports:download", args=[download.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_production_has_no_dataset_generator():
+    from tests.core.test_settings import PRODUCTION_ENV, manage
+
+    result = manage("help", "generate_dataset", env_overrides=PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "Unknown command: 'generate_dataset'" in result.stderr
