@@ -108,6 +108,7 @@ class Dataset:
         today: datetime.date | None = None,
         now: datetime.datetime | None = None,
         with_figures: bool = True,
+        defer_indexes: bool = True,
     ):
         if size not in SIZES:
             raise DatasetError(f"Unknown size {size!r}: choose one of {', '.join(SIZES)}")
@@ -118,6 +119,7 @@ class Dataset:
         self.start = years_before(self.today, YEARS)
         self.tz = timezone.get_current_timezone()
         self.with_figures = with_figures
+        self.defer_indexes = defer_indexes and writer.use_copy
         self.services: list[ServiceBuilder] = []
         self.focus_staff: dict = {}  # the focus service's named people, by FOCUS_EMAILS key
         self._register()
@@ -280,7 +282,7 @@ class Dataset:
             self._shared_records()
             self.writer.flush_all()
         dropped = []
-        if connection.vendor == "postgresql":
+        if self.defer_indexes:
             with transaction.atomic():
                 dropped = self.writer.drop_secondary_indexes()
         try:
@@ -325,7 +327,8 @@ class Dataset:
             self.progress.plan(self.writer.total + (count - index - 1) * builder.estimate)
 
     def _shared_records(self) -> None:
-        self.password = make_password(BENCH_PASSWORD)
+        # Hashed once (hashing is slow), with a salt from the seed: same seed, same rows.
+        self.password = make_password(BENCH_PASSWORD, salt=f"benchmark{self.seed}")
         self.system_id = str(User.objects.get(email=SYSTEM_ACCOUNT_EMAIL).pk)
         self.groups = {g.name: g.pk for g in Group.objects.all()}
         self.change_participant = Permission.objects.get(
@@ -379,10 +382,13 @@ def generate(
     now: datetime.datetime | None = None,
     with_figures: bool = True,
     fingerprints: bool = False,
+    defer_indexes: bool = True,
 ) -> Dataset:
     """Fill this (empty, migrated) database with the dataset of `size`. Returns the run,
     whose `writer.counts` say how many rows of each model were written (and with
-    `fingerprints`, each service builder's `fingerprint` of the rows it made)."""
+    `fingerprints`, each service builder's `fingerprint` of the rows it made). With
+    `defer_indexes` (PostgreSQL) the non-unique indexes are dropped for the load and built
+    again at the end, which is faster but locks the tables for the whole run."""
     writer = DatasetWriter(connection, fingerprints=fingerprints)
     checks_off = False
     if connection.vendor == "postgresql":
@@ -397,6 +403,7 @@ def generate(
         today=today,
         now=now,
         with_figures=with_figures,
+        defer_indexes=defer_indexes,
     )
     try:
         dataset.run()
