@@ -301,7 +301,7 @@ class Dataset:
         self.progress.step("Reports of past quarters", 0)
         with transaction.atomic():
             for builder in self.services:
-                builder.reports()
+                builder.write_reports()
             self._national_rollups()
             self.writer.flush_all()
             self.writer.reset_sequences()

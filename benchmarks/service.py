@@ -259,6 +259,7 @@ ACTIONS_BY_URGENCY = {
     "emergency": (["contingency", "police", "on_call"], ["emergency_services", "on_call"]),
 }
 INDICATORS = tuple(names.ISSUES)
+NEXT_HOME = {"approved_premises": "temporary", "temporary": "settled", "nfa": "temporary"}
 ACCOMMODATION_AT_RELEASE = (
     ("approved_premises", 55),
     ("temporary", 28),
@@ -397,6 +398,8 @@ class Man:
     mappa: tuple = ("", "")
     plan_review_due_on: datetime.date | None = None
     version: int = 1
+    accommodation: str = "temporary"  # his housing and work at the last outcome review
+    occupation: str = "none"
     details: dict = field(default_factory=dict)
     history: list = field(default_factory=list)  # the referral's versions
     accepted_at: datetime.datetime | None = None
@@ -470,6 +473,8 @@ class ServiceBuilder:
         for man in self.men:
             if man.participant_id:
                 self._participant_row(man)
+        self._plan_reports()
+        self._let_go()
 
     # --- Service and staff ----------------------------------------------------------------
 
@@ -1174,10 +1179,9 @@ class ServiceBuilder:
                     (moved, "~", {"current_accommodation": address}, move.actor.id)
                 )
                 man.significant.append((moved, "change of address", move.actor))
-                self._snapshot(
-                    man, "release", move.day, keyworker, accommodation, _weighted(rng, OCCUPATIONS)
-                )
-                self._community_snapshots(man, move, participant_changes)
+                occupation = _weighted(rng, OCCUPATIONS)
+                self._snapshot(man, "release", move.day, keyworker, accommodation, occupation)
+                self._community_snapshots(man, move, accommodation, occupation, participant_changes)
             if move.kind == Kind.RECALLED:
                 participant_changes.append(
                     (
@@ -1195,8 +1199,8 @@ class ServiceBuilder:
                     "exit",
                     move.day,
                     keyworker,
-                    _weighted(rng, (("settled", 50), ("temporary", 35), ("nfa", 15))),
-                    _weighted(rng, OCCUPATIONS),
+                    man.accommodation,
+                    man.occupation,
                 )
         if man.stage == Stage.IN_REACH and not man.recall_plans and rng.random() < 0.5:
             self._release_plan(man, None, None, man.current(Role.HEALTH_KEYWORKER))
@@ -1212,33 +1216,30 @@ class ServiceBuilder:
             return "No fixed abode"
         return f"Flat {rng.randrange(1, 12)}, {rng.randrange(2, 200)} {street}, {self.area}"
 
-    def _community_snapshots(self, man: Man, release: Move, participant_changes: list) -> None:
-        """Quarterly outcome reviews while he is out, and a move to his own tenancy."""
+    def _community_snapshots(
+        self, man: Man, release: Move, accommodation: str, occupation: str, changes: list
+    ) -> None:
+        """Quarterly outcome reviews while he is out. Now and then he moves on (approved
+        premises, then supported housing, then a place of his own): a change of address."""
         rng = self.rng
-        later = [m for m in man.moves if m.day > release.day]
+        later = [
+            m for m in man.moves if m.day > release.day and m.kind in (Kind.RECALLED, Kind.ENDED)
+        ]
         until = later[0].day if later else self.today
         day = release.day + 91 * DAY
-        moved_home = False
         while day < until and day <= self.today:
             keyworker = man.team_on(Role.HEALTH_KEYWORKER, day) or release.actor
-            accommodation = (
-                "settled"
-                if moved_home
-                else _weighted(
-                    rng, (("approved_premises", 30), ("temporary", 40), ("settled", 25), ("nfa", 5))
-                )
-            )
-            if accommodation == "settled" and not moved_home:
-                moved_home = True
-                when = self.ds.at(day - 10 * DAY, 15, rng.randrange(60))
-                participant_changes.append(
-                    (when, "~", {"current_accommodation": self._address("settled")}, keyworker.id)
-                )
+            if accommodation != "settled" and rng.random() < 0.3:
+                accommodation = NEXT_HOME[accommodation]
+                when = self.ds.at(day - datetime.timedelta(days=rng.randrange(10, 40)), 15, 20)
+                address = self._address(accommodation)
+                changes.append((when, "~", {"current_accommodation": address}, keyworker.id))
                 man.significant.append((when, "change of address", keyworker))
-            self._snapshot(
-                man, "quarter", day, keyworker, accommodation, _weighted(rng, OCCUPATIONS)
-            )
+            if rng.random() < 0.25:
+                occupation = _weighted(rng, OCCUPATIONS)
+            self._snapshot(man, "quarter", day, keyworker, accommodation, occupation)
             day += 91 * DAY
+        man.accommodation, man.occupation = accommodation, occupation
 
     def _snapshot(self, man, point, day, recorder, accommodation, occupation) -> None:
         ds = self.ds
@@ -2170,10 +2171,11 @@ class ServiceBuilder:
         group = len(men) > 1
         # Whoever ran it records the outcome; at a three-way meeting either of the two.
         recorder = staff[0] if group or len(staff) == 1 else rng.choice(staff)
+        forgotten = recent and rng.random() < 0.03  # "outcome missing" on their home page
         for man in men:
             attendance_id = ds.ids[Attendance]()
             recorded = ends + datetime.timedelta(minutes=5 + int(rng.random() * 175))
-            if recorded > now or (recent and rng.random() < 0.03) or ends > now:
+            if recorded > now or forgotten or ends > now:
                 ds.add[Attendance](
                     (attendance_id, session_id, man.participant_id, "", "", "", None, None)
                 )
@@ -2212,7 +2214,7 @@ class ServiceBuilder:
         if cancelled:
             return "cancelled_by_service", "", ""
         disengaged = bool(man.disengaged) and man.is_disengaged(day)
-        absent = 0.6 if disengaged else 1 - man.reliability
+        absent = 0.45 if disengaged else 1 - man.reliability
         if rng.random() < absent:
             if rng.random() < (0.85 if disengaged else 0.15):
                 return "unacceptable_absence", "", ""
@@ -2548,89 +2550,96 @@ class ServiceBuilder:
 
     # --- Reports (after every service is written: the figures are read back) --------------
 
-    def reports(self) -> None:
-        from reports import commissioner
+    def _plan_reports(self) -> None:
+        """Which reports were asked for, and by whom (written with their figures at the end,
+        once every service is in the database: see write_reports)."""
         from reports.quarters import completed_quarters
 
         ds = self.ds
-        rng = random.Random(f"{ds.seed}:reports:{self.index}")
+        rng = self.report_rng = random.Random(f"{ds.seed}:reports:{self.index}")
         quarters = list(reversed(completed_quarters(self.today, 8)))
         system = ds.system_id
+        plans = self.report_plans = []
         for position, quarter in enumerate(quarters):
-            figures = (
-                commissioner.gather_counts([self.service_id], quarter) if ds.with_figures else None
-            )
             asked = ds.at(quarter.end + DAY, 6, 0)
             manager = self._manager(quarter.end + DAY)
             last = position == len(quarters) - 1
             approve = not last or (not self.is_focus and rng.random() < 0.5)
-            if rng.random() < 0.1:
+            common = {
+                "kind": "commissioner",
+                "service_id": self.service_id,
+                "participant_id": None,
+                "start": quarter.start,
+                "end": quarter.end,
+            }
+            if rng.random() < 0.1:  # a first draft produced again by the manager
                 replaced = asked + datetime.timedelta(days=rng.randrange(1, 4), hours=3)
-                report_row(
-                    ds,
-                    rng,
-                    kind="commissioner",
-                    service_id=self.service_id,
-                    participant_id=None,
-                    start=quarter.start,
-                    end=quarter.end,
-                    requested_by=system,
-                    requested_at=asked,
-                    figures=figures,
-                    scheduled=True,
-                    superseded_at=replaced,
-                )
+                plans.append({**common, "requested_by": system, "requested_at": asked, "scheduled": True, "superseded_at": replaced})  # fmt: skip
                 asked, requester, scheduled = replaced, manager.id, False
             else:
                 requester, scheduled = system, True
             approved_at = asked + datetime.timedelta(
                 days=rng.randrange(2, 12), hours=rng.randrange(4, 10)
             )
-            if approved_at > self.now:
-                approve = False
-            report_row(
-                ds,
-                rng,
-                kind="commissioner",
-                service_id=self.service_id,
-                participant_id=None,
-                start=quarter.start,
-                end=quarter.end,
-                requested_by=requester,
-                requested_at=asked,
-                figures=figures,
-                scheduled=scheduled,
-                approved_by=manager.id if approve else None,
-                approved_at=approved_at if approve else None,
+            approve = approve and approved_at <= self.now
+            plans.append(
+                {
+                    **common,
+                    "requested_by": requester,
+                    "requested_at": asked,
+                    "scheduled": scheduled,
+                    "approved_by": manager.id if approve else None,
+                    "approved_at": approved_at if approve else None,
+                }
             )
-            if approve and figures is not None:
-                self.approved_figures.setdefault(quarter.start, []).append(figures)
-        first = quarters[0].start
-        day = first
+        day = quarters[0].start
         while day <= self.today:
             community, move_on, _ = self.on(day)
             people = community + move_on
             if people:
                 man = rng.choice(people)
                 om = man.team_on(Role.OFFENDER_MANAGER, day)
-                if om is not None:
+                asked = ds.at(day, rng.randrange(9, 17), rng.randrange(60))
+                if om is not None and asked < self.now:
                     period_end = day - DAY
-                    period_start = period_end - datetime.timedelta(days=rng.randrange(90, 365))
-                    asked = ds.at(day, rng.randrange(9, 17), rng.randrange(60))
-                    if asked < self.now:
-                        report_row(
-                            ds,
-                            rng,
-                            kind="compliance",
-                            service_id=self.service_id,
-                            participant_id=man.participant_id,
-                            start=period_start,
-                            end=period_end,
-                            requested_by=om.id,
-                            requested_at=asked,
-                            failed=rng.random() < 0.04,
-                        )
+                    plans.append(
+                        {
+                            "kind": "compliance",
+                            "service_id": self.service_id,
+                            "participant_id": man.participant_id,
+                            "start": period_end - datetime.timedelta(days=rng.randrange(90, 365)),
+                            "end": period_end,
+                            "requested_by": om.id,
+                            "requested_at": asked,
+                            "failed": rng.random() < 0.04,
+                        }
+                    )
             day += datetime.timedelta(days=rng.randrange(20, 50))
+
+    def write_reports(self) -> None:
+        """The planned reports, commissioner ones with the figures read back from the data."""
+        from reports import commissioner
+        from reports.quarters import Quarter
+
+        ds = self.ds
+        figures_of = {}
+        for plan in self.report_plans:
+            figures = None
+            if plan["kind"] == "commissioner" and ds.with_figures:
+                if plan["start"] not in figures_of:
+                    quarter = Quarter.starting(plan["start"])
+                    figures_of[plan["start"]] = commissioner.gather_counts(
+                        [self.service_id], quarter
+                    )
+                figures = figures_of[plan["start"]]
+                if plan.get("approved_at"):
+                    self.approved_figures.setdefault(plan["start"], []).append(figures)
+            report_row(ds, self.report_rng, figures=figures, **plan)
+
+    def _let_go(self) -> None:
+        """Keep only what the reports and the summary need: memory stays bounded per service."""
+        self.men = self.community = self.move_on = self.in_reach = None
+        self.queue = self.series = self.waiting = None
 
 
 def report_row(
