@@ -265,10 +265,22 @@ PAGES = {
     "administrator": ["/"],
 }
 PAGES_OF = {
-    "offender_manager": PAGES["case"] + PAGES["reports"],
+    # The full list for the keyworker and the manager; the others' own pages besides.
     "keyworker": PAGES["case"],
-    "psychologist": PAGES["case"],
     "service_manager": PAGES["case"] + PAGES["reports"],
+    "offender_manager": [
+        "/",
+        "/participants/caseload/mine/",
+        "/participants/{pk}/",
+        "/sessions/participants/{pk}/",
+        "/participants/{pk}/risk/",
+        *PAGES["reports"],
+    ],
+    "psychologist": [
+        "/",
+        "/participants/caseload/mine/",
+        "/participants/{pk}/risk/history/formulation/",
+    ],
     "crisis_worker": PAGES["crisis_worker"],
     "commissioner": ["/", *PAGES["reports"]],
     "administrator": PAGES["administrator"],
