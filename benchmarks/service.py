@@ -1113,12 +1113,16 @@ class ServiceBuilder:
     def _stage_records(self, man: Man, participant_changes: list) -> None:
         ds, rng = self.ds, self.rng
         licence = None
+        previous = None
         for move in man.moves:
             change_id = ds.ids[StageChange]()
             hour = 11 if move.kind == Kind.RECALLED else rng.randrange(9, 17)
             recorded = ds.at(move.day, hour, rng.randrange(60))
             if move.kind == Kind.ACCEPTED:
                 recorded = man.accepted_at
+            if previous is not None and recorded <= previous:  # two moves in one day
+                recorded = previous + datetime.timedelta(minutes=5)
+            previous = recorded
             row = {
                 "id": change_id,
                 "participant_id": man.participant_id,
