@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "crisisline",
     "reports",
 ]
+if not PRODUCTION:
+    # The benchmark dataset generator (generate_dataset); never part of a production image.
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
