@@ -2441,6 +2441,7 @@ class ServiceBuilder:
         current = [m for m in self.men if m.participant_id and m.stage != Stage.ENDED]
         case_staff = [p for role in TEAM_ROLES for p in self.holders(role, self.today)]
         manager = self._manager(self.today)
+        excluded = set()  # one current exclusion per man and member of staff
         for number in range(3 if current else 0):
             man = rng.choice(current)
             team = {man.current(role) for role in TEAM_ROLES}
@@ -2455,10 +2456,14 @@ class ServiceBuilder:
             if not staff:
                 continue
             created = now - datetime.timedelta(days=rng.randrange(30, 900))
+            chosen = rng.choice(staff).id
+            if (man.participant_id, chosen) in excluded:
+                continue
+            excluded.add((man.participant_id, chosen))
             row = {
                 "id": ds.ids[Exclusion](),
                 "participant_id": man.participant_id,
-                "staff_id": rng.choice(staff).id,
+                "staff_id": chosen,
                 "reason": rng.choice(EXCLUSION_REASONS),
                 "created_by_id": manager.id,
                 "created_at": created,
