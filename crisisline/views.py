@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -12,6 +13,7 @@ from resettle import access
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
 from resettle.core.forms import apply_service_errors
+from resettle.core.redirects import local_next
 
 from . import selectors, services
 from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm
@@ -150,21 +152,11 @@ def call_acknowledge(request, pk):
             apply_service_errors(form, error)
         else:
             messages.success(request, "Follow-up acknowledged")
-            target = request.POST.get("next", "")
-            return redirect(target if _safe_next(request) else "crisisline:handover")
+            return redirect(local_next(request, reverse("crisisline:handover")))
     return render(
         request,
         "crisisline/call_detail.html",
         {"call": call, "acknowledge_form": form, "may_acknowledge": True, "results": []},
-    )
-
-
-def _safe_next(request) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
 
 

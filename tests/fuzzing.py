@@ -257,8 +257,9 @@ class FormCase:
     writes: dict[str, int] | Callable[[dict], dict[str, int]]
     # The record a valid post wrote or changed (text fields are read back from it).
     saved: Callable[[dict], object] | None = None
-    # The page that shows that record, where its text must appear as typed.
-    shown_on: Callable[[dict], str] | None = None
+    # The page that shows that record, where its text must appear as typed (None: not shown
+    # to this reader).
+    shown_on: Callable[[dict], str | None] | None = None
     shown_by: str | None = None  # who reads that page, if not the person who posted
     fixed: dict = field(default_factory=dict)  # posted as they are (buttons, hidden fields)
     # Views that answer a refused post with a redirect and a message, not the form again.
@@ -278,7 +279,8 @@ class FormCase:
             return value
 
         fields = [
-            replace(f, valid=fill(f.valid), choices=fill(f.choices)) for f in self.fields
+            replace(f, name=fill(f.name), valid=fill(f.valid), choices=fill(f.choices))
+            for f in self.fields
         ]
         return replace(self, fields=fields, fixed={k: fill(v) for k, v in self.fixed.items()})
 
@@ -342,9 +344,7 @@ class FormCase:
         text_fields = [f for f in self.fields if f.kind == "text"]
         anything = st.fixed_dictionaries(
             {},
-            optional={
-                f.name: st.one_of(f.odd_values(), st.just(MISSING)) for f in self.fields
-            },
+            optional={f.name: st.one_of(f.odd_values(), st.just(MISSING)) for f in self.fields},
         )
         options = [anything]
         if text_fields:
@@ -501,8 +501,10 @@ def fuzz_form(case: FormCase, client, world: dict) -> None:
             assert response.status_code < 500
             assert_no_markup_came_back(response, data)
             changes = changed_tables(before, snapshot())
-            if response.status_code == 302 and not case.redirects_on_error or (
-                case.redirects_on_error and changes
+            if (
+                response.status_code == 302
+                and not case.redirects_on_error
+                or (case.redirects_on_error and changes)
             ):
                 event("accepted")
                 seen["accepted"] += 1
@@ -554,8 +556,9 @@ def check_stored(case: FormCase, world: dict, values: dict, client) -> None:
         )
         if f.shown and stored:
             typed[f.name] = stored
-    if case.shown_on is not None and typed:
-        page = client.get(case.shown_on(world))
+    address = case.shown_on(world) if case.shown_on is not None else None
+    if address is not None and typed:
+        page = client.get(address)
         assert page.status_code == 200
         assert_no_markup_came_back(page, typed)
         assert_shows_text(page, typed)

@@ -209,8 +209,11 @@ CASES = [
             Field("offer", "choice", valid="waiting", choices=("in_reach", "maybe")),
         ],
         writes=with_history(
-            "participants.Participant", "participants.StageChange",
-            participants__Referral=0, participants__HistoricalReferral=1, **TIMELINE,
+            "participants.Participant",
+            "participants.StageChange",
+            participants__Referral=0,
+            participants__HistoricalReferral=1,
+            **TIMELINE,
         ),  # fmt: skip
     ),
     FormCase(
@@ -278,8 +281,10 @@ CASES = [
             Field("reason", "text", valid="Released on licence"),
         ],
         writes=with_history(
-            "participants.StageChange", participants__Participant=0,
-            participants__HistoricalParticipant=1, **TIMELINE,
+            "participants.StageChange",
+            participants__Participant=0,
+            participants__HistoricalParticipant=1,
+            **TIMELINE,
         ),  # fmt: skip
         saved=latest(StageChange, kind=StageChange.Kind.RELEASED),
         shown_on=timeline,
@@ -297,8 +302,10 @@ CASES = [
             Field("reason", "text", valid="Breached his curfew"),
         ],
         writes=with_history(
-            "participants.StageChange", participants__Participant=0,
-            participants__HistoricalParticipant=1, **TIMELINE,
+            "participants.StageChange",
+            participants__Participant=0,
+            participants__HistoricalParticipant=1,
+            **TIMELINE,
         ),  # fmt: skip
         saved=latest(StageChange, kind=StageChange.Kind.RECALLED),
         shown_on=lambda w: reverse("participants:timeline", args=[w["in_community"].pk]),
@@ -316,8 +323,10 @@ CASES = [
             Field("reason", "text", valid="Moved to Wales"),
         ],
         writes=with_history(
-            "participants.StageChange", participants__Participant=0,
-            participants__HistoricalParticipant=1, **TIMELINE,
+            "participants.StageChange",
+            participants__Participant=0,
+            participants__HistoricalParticipant=1,
+            **TIMELINE,
         ),  # fmt: skip
         saved=latest(StageChange, kind=StageChange.Kind.ENDED),
         shown_on=timeline,
