@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from participants import forms
 from participants.identifiers import normalise
@@ -214,7 +213,7 @@ CASES = [
             participants__Referral=0,
             participants__HistoricalReferral=1,
             **TIMELINE,
-        ),  # fmt: skip
+        ),
     ),
     FormCase(
         id="participant_details",
@@ -285,7 +284,7 @@ CASES = [
             participants__Participant=0,
             participants__HistoricalParticipant=1,
             **TIMELINE,
-        ),  # fmt: skip
+        ),
         saved=latest(StageChange, kind=StageChange.Kind.RELEASED),
         shown_on=timeline,
     ),
@@ -306,7 +305,7 @@ CASES = [
             participants__Participant=0,
             participants__HistoricalParticipant=1,
             **TIMELINE,
-        ),  # fmt: skip
+        ),
         saved=latest(StageChange, kind=StageChange.Kind.RECALLED),
         shown_on=lambda w: reverse("participants:timeline", args=[w["in_community"].pk]),
     ),
@@ -327,7 +326,7 @@ CASES = [
             participants__Participant=0,
             participants__HistoricalParticipant=1,
             **TIMELINE,
-        ),  # fmt: skip
+        ),
         saved=latest(StageChange, kind=StageChange.Kind.ENDED),
         shown_on=timeline,
     ),

@@ -349,8 +349,12 @@ def test_no_typed_input_breaks_the_form(case, world, client_for):
 def test_a_series_running_to_the_last_date_there_is_is_made_without_a_server_error(
     world, client_for
 ):
-    data = CASES[1].resolve(world).build(
-        {"date": ("27", "12", "9999"), "last_day": ("31", "12", "9999"), "weekdays": ["0", "4"]}
+    data = (
+        CASES[1]
+        .resolve(world)
+        .build(
+            {"date": ("27", "12", "9999"), "last_day": ("31", "12", "9999"), "weekdays": ["0", "4"]}
+        )
     )
     response = client_for(world["keyworker"]).post(reverse("keywork:session_add"), data)
     assert response.status_code == 302
@@ -366,9 +370,7 @@ def test_after_an_outcome_a_next_address_that_is_not_a_path_here_leads_to_my_day
     world, client_for, typed_next
 ):
     url = reverse("keywork:record_outcome", args=[world["session"].pk, world["attendance"].pk])
-    response = client_for(world["keyworker"]).post(
-        url, {"outcome": "attended", "next": typed_next}
-    )
+    response = client_for(world["keyworker"]).post(url, {"outcome": "attended", "next": typed_next})
     assert response.status_code == 302
     assert response.url == reverse("keywork:my_day")
     world["attendance"].refresh_from_db()
