@@ -199,6 +199,8 @@ class Field:
     # Text only: whether text without markup or NUL must be accepted (length allowing).
     max_length: int | None = None
     shown: bool = True  # printed in full on the case's `shown_on` page
+    # Text only: whether the post's other values mean this text is kept at all.
+    kept_when: Callable[[dict], bool] = lambda values: True
 
     def post(self, value) -> dict:
         if self.kind == "date":
@@ -543,7 +545,7 @@ def check_stored(case: FormCase, world: dict, values: dict, client) -> None:
     record = case.saved(world)
     typed = {}
     for f in case.fields:
-        if f.kind not in ("text", "ident"):
+        if f.kind not in ("text", "ident") or not f.kept_when(values):
             continue
         value = values.get(f.name, f.valid)
         if value is MISSING:
