@@ -269,6 +269,9 @@ class FormCase:
     # A refused post is answered with this status and the form's error summary.
     error_status: int = 200
     max_examples: int = 15  # on top of the hostile_examples() always tried
+    # A client made afresh for each example (e.g. someone signing in), instead of the one
+    # signed in as `persona` for the whole case.
+    fresh_client: Callable[[dict], object] | None = None
 
     def resolve(self, world: dict) -> "FormCase":
         """The case with "{name}" in its values replaced by world[name] (its key if a record)."""
@@ -498,8 +501,9 @@ def fuzz_form(case: FormCase, client, world: dict) -> None:
 
     def check(values: dict, data: dict) -> None:
         with transaction.atomic():
+            poster = case.fresh_client(world) if case.fresh_client else client
             before = snapshot()
-            response = client.post(url, data)
+            response = poster.post(url, data)
             assert response.status_code < 500
             assert_no_markup_came_back(response, data)
             changes = changed_tables(before, snapshot())
@@ -567,8 +571,9 @@ def check_stored(case: FormCase, world: dict, values: dict, client) -> None:
 def assert_valid_post_is_accepted(case: FormCase, client, world: dict) -> None:
     """The case's own valid post works: otherwise the fuzzing would only ever see refusals."""
     with transaction.atomic():
+        poster = case.fresh_client(world) if case.fresh_client else client
         before = snapshot()
-        response = client.post(case.url(world), case.valid_post())
+        response = poster.post(case.url(world), case.valid_post())
         assert response.status_code == 302, (
             response.status_code,
             re.findall(r'govuk-error-message">(.*?)</', response.content.decode(), re.S)[:5],

@@ -163,3 +163,13 @@ def test_a_call_about_him_with_the_longest_presenting_issue_is_logged(world, cli
     assert len(event.title) == 200
     assert event.title.startswith("Crisis call (urgent): He said he cannot cope")
     assert event.title.endswith("…")
+
+
+@pytest.mark.parametrize("typed_next", ["handover", "//evil.example/"])
+def test_after_acknowledging_a_next_address_that_is_not_a_path_here_leads_to_handover(
+    world, client_for, typed_next
+):
+    url = reverse("crisisline:call_acknowledge", args=[world["to_follow_up"].pk])
+    response = client_for(world["keyworker"]).post(url, {"note": "Rang him", "next": typed_next})
+    assert response.status_code == 302
+    assert response.url == reverse("crisisline:handover")
