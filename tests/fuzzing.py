@@ -581,3 +581,36 @@ def assert_valid_post_is_accepted(case: FormCase, client, world: dict) -> None:
         changes = changed_tables(before, snapshot())
         assert changes == expected_changes(case, {}), f"a valid post wrote {changes}"
         transaction.set_rollback(True)
+
+
+def fuzz_query(url: str, fields: list[Field], client, *, max_examples: int = 20) -> None:
+    """A search or filter form (GET): any query gives a page (never a server error), the
+    typed markup never comes back unescaped, and nothing is written."""
+
+    def check(values: dict) -> None:
+        params = {}
+        for f in fields:
+            value = values.get(f.name, f.valid)
+            if value is not MISSING:
+                params.update(f.post(value))
+        with transaction.atomic():
+            before = snapshot()
+            response = client.get(url, params)
+            assert response.status_code in (200, 302), response.status_code
+            assert_no_markup_came_back(response, params)
+            assert changed_tables(before, snapshot()) == {}
+            transaction.set_rollback(True)
+
+    strategy = st.fixed_dictionaries(
+        {}, optional={f.name: st.one_of(f.odd_values(), st.just(MISSING)) for f in fields}
+    )
+    test = given(strategy)(check)
+    for value in (LONG_TEXT[0], "Jamal\x00", HOSTILE_MARKUP[0], SQL_LIKE[0], "10" + "0" * 29):
+        test = example({f.name: value for f in fields})(test)
+    settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )(test)()

@@ -11,7 +11,7 @@ from crisisline import services as crisis_services
 from crisisline.models import BankHoliday, CrisisCall
 from tests.factories import ParticipantFactory, days_ago
 from tests.factories.reports import at
-from tests.fuzzing import MISSING, Field, FormCase, fuzz_form
+from tests.fuzzing import MISSING, Field, FormCase, fuzz_form, fuzz_query
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +173,30 @@ def test_after_acknowledging_a_next_address_that_is_not_a_path_here_leads_to_han
     response = client_for(world["keyworker"]).post(url, {"note": "Rang him", "next": typed_next})
     assert response.status_code == 302
     assert response.url == reverse("crisisline:handover")
+
+
+def test_no_typed_search_breaks_the_crisis_line_search(world, client_for):
+    client = client_for(world["crisis_worker"])
+    fields = [Field("q", "text", valid="Jamal")]
+    fuzz_query(reverse("crisisline:search"), fields, client)
+    # The same search as the page asks for it while typing (htmx), answered with the results.
+    client.defaults["HTTP_HX_REQUEST"] = "true"
+    fuzz_query(reverse("crisisline:search"), fields, client, max_examples=10)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("Jamal\x00", "Null characters are not allowed"),
+        ("Jamal said he would come back next week. " * 2500, "100 characters or fewer"),
+    ],
+)
+def test_a_search_that_cannot_be_run_says_why_instead_of_failing(world, client_for, typed, message):
+    client = client_for(world["crisis_worker"])
+    for url in (
+        reverse("crisisline:search"),
+        reverse("crisisline:call_detail", args=[world["unlinked"].pk]),
+    ):
+        response = client.get(url, {"q": typed})
+        assert response.status_code == 200
+        assert message in response.content.decode()

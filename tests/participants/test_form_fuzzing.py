@@ -21,7 +21,7 @@ from participants.models import (
 from participants.services import save_licence
 from tests.factories import ParticipantFactory, ReferralFactory, days_ago
 from tests.factories.reports import move
-from tests.fuzzing import Field, FormCase, fuzz_form
+from tests.fuzzing import Field, FormCase, fuzz_form, fuzz_query
 
 pytestmark = pytest.mark.django_db
 
@@ -456,3 +456,24 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_no_typed_input_breaks_the_form(case, world, client_for):
     fuzz_form(case, client_for(world[case.persona]), world)
+
+
+def test_no_typed_search_or_filter_breaks_the_caseload(world, client_for):
+    fuzz_query(
+        reverse("participants:caseload"),
+        [
+            Field("q", "text", valid="Okoro"),
+            Field("stage", "choice", valid="in_reach", choices=("ended", "jail")),
+            Field(
+                "keyworker",
+                "id",
+                valid=str(world["keyworker"].pk),
+                choices=(str(world["outsider"].pk),),
+            ),
+            Field("risk", "choice", valid="high", choices=("extreme",)),
+            Field("review_overdue", "bool", valid="on"),
+            Field("sort", "choice", valid="name", choices=("-name", "stage", "id; DROP")),
+            Field("page", "number", valid="1"),
+        ],
+        client_for(world["keyworker"]),
+    )
