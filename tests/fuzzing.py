@@ -555,6 +555,8 @@ def check_stored(case: FormCase, world: dict, values: dict, client) -> None:
         if value is MISSING:
             value = ""
         stored = getattr(record, f.stored_in or f.name)
+        if f.kind == "ident":  # as the national systems write them
+            assert stored is None or stored.isascii(), f"{f.name} stored as {stored!r}"
         assert stored == f.stored_as(value), (
             f"{f.name}: typed {value[:80]!r}, stored {stored[:80] if stored else stored!r}"
         )
