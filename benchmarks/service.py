@@ -2734,7 +2734,7 @@ def report_row(
     return values
 
 
-from sessions.models import AbsenceReason, Outcome  # noqa: E402
+from sessions.models import AbsenceReason, Outcome
 
 OUTCOME_LABELS = {value: label.lower() for value, label in Outcome.choices}
 ABSENCE_LABELS = dict(AbsenceReason.choices)

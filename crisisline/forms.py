@@ -112,6 +112,26 @@ class CallForm(PlainTextMixin, forms.Form):
         return cleaned
 
 
+class SearchForm(forms.Form):
+    """What the crisis-line worker types to find someone: a name, identifier or phone number."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        error_messages={
+            "max_length": "Search with a name, identifier or phone number of 100 characters "
+            "or fewer"
+        },
+    )
+
+    def query(self) -> str:
+        """The search to run: nothing when what was typed cannot be searched for."""
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+    def error(self) -> str:
+        return self.errors["q"][0] if self.is_bound and not self.is_valid() else ""
+
+
 class LinkForm(forms.Form):
     participant = forms.UUIDField(widget=forms.HiddenInput)
 

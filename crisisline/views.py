@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -12,9 +13,10 @@ from resettle import access
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
 from resettle.core.forms import apply_service_errors
+from resettle.core.redirects import local_next
 
 from . import selectors, services
-from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm
+from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm, SearchForm
 from .models import BankHoliday, CrisisCall
 
 crisis_roles = access.role_required(*CRISIS_SUMMARY_ROLES)
@@ -23,8 +25,14 @@ crisis_roles = access.role_required(*CRISIS_SUMMARY_ROLES)
 @crisis_roles
 def search(request):
     query = request.GET.get("q", "")
-    results = selectors.search(request.user, query)
-    context = {"query": query, "results": results, "searched": len(query.strip()) >= 2}
+    search = SearchForm(request.GET)
+    results = selectors.search(request.user, search.query())
+    context = {
+        "query": query,
+        "results": results,
+        "searched": len(search.query()) >= 2,
+        "search_error": search.error(),
+    }
     # A history restore asks for the whole page, not the results fragment.
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "crisisline/_results.html", context)
@@ -99,13 +107,17 @@ def call_add(request):
 def call_detail(request, pk):
     call = selectors.get_call_for(request.user, pk)
     query = request.GET.get("q", "")
+    search = SearchForm(request.GET)
     context = {
         "call": call,
         "acknowledge_form": AcknowledgeForm(),
         "may_acknowledge": call.awaiting_follow_up
         and access.role_in_service(request.user, call.service_id) in CASE_ROLES,
         "query": query,
-        "results": selectors.search(request.user, query) if call.participant_id is None else [],
+        "results": selectors.search(request.user, search.query())
+        if call.participant_id is None
+        else [],
+        "search_error": search.error(),
     }
     return render(request, "crisisline/call_detail.html", context)
 
@@ -150,21 +162,11 @@ def call_acknowledge(request, pk):
             apply_service_errors(form, error)
         else:
             messages.success(request, "Follow-up acknowledged")
-            target = request.POST.get("next", "")
-            return redirect(target if _safe_next(request) else "crisisline:handover")
+            return redirect(local_next(request, reverse("crisisline:handover")))
     return render(
         request,
         "crisisline/call_detail.html",
         {"call": call, "acknowledge_form": form, "may_acknowledge": True, "results": []},
-    )
-
-
-def _safe_next(request) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
 
 

@@ -7,9 +7,12 @@ import re
 
 from django.core.exceptions import ValidationError
 
-PRISON_NUMBER = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
-CRN = re.compile(r"^[A-Z]\d{6}$")
-PNC_NUMBER = re.compile(r"^(\d{2}|\d{4})/\d{1,7}[A-Z]$")
+# [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic "١٢٣٤"), which the
+# national systems do not use and which would let one number be recorded twice.
+PRISON_NUMBER = re.compile(r"[A-Z][0-9]{4}[A-Z]{2}")
+CRN = re.compile(r"[A-Z][0-9]{6}")
+PNC_NUMBER = re.compile(r"([0-9]{2}|[0-9]{4})/[0-9]{1,7}[A-Z]")
+NHS_NUMBER = re.compile(r"[0-9]{10}")
 
 
 def normalise(value: str | None) -> str:
@@ -18,21 +21,21 @@ def normalise(value: str | None) -> str:
 
 
 def validate_prison_number(value: str) -> None:
-    if not PRISON_NUMBER.match(value):
+    if not PRISON_NUMBER.fullmatch(value):
         raise ValidationError(
             "Enter a prison number in the right format, like A1234BC", code="prison_number"
         )
 
 
 def validate_crn(value: str) -> None:
-    if not CRN.match(value):
+    if not CRN.fullmatch(value):
         raise ValidationError(
             "Enter a case reference number (CRN) in the right format, like X123456", code="crn"
         )
 
 
 def validate_pnc_number(value: str) -> None:
-    if not PNC_NUMBER.match(value):
+    if not PNC_NUMBER.fullmatch(value):
         raise ValidationError(
             "Enter a PNC number in the right format, like 2012/0052494X", code="pnc"
         )
@@ -40,7 +43,7 @@ def validate_pnc_number(value: str) -> None:
 
 def nhs_number_is_valid(value: str) -> bool:
     """10 digits whose last is the modulus-11 check digit of the first nine."""
-    if not re.fullmatch(r"\d{10}", value):
+    if not NHS_NUMBER.fullmatch(value):
         return False
     total = sum(
         int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True)
@@ -52,7 +55,7 @@ def nhs_number_is_valid(value: str) -> bool:
 
 
 def validate_nhs_number(value: str) -> None:
-    if not re.fullmatch(r"\d{10}", value):
+    if not NHS_NUMBER.fullmatch(value):
         raise ValidationError("Enter an NHS number with 10 digits, like 943 476 5919", code="nhs")
     if not nhs_number_is_valid(value):
         raise ValidationError(

@@ -7,6 +7,7 @@ shows something that did not happen, nor misses something that did.
 import datetime
 
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from resettle import access
 from resettle.accounts.roles import Agency
@@ -27,10 +28,13 @@ def record_event(
     visibility: str = Visibility.SHARED,
     link: str = "",
 ) -> TimelineEvent:
+    # Titles quote what staff typed (a call's presenting issue may be 300 characters): the
+    # entry says the start, and its link or detail leads to the whole record.
+    title_length = TimelineEvent._meta.get_field("title").max_length
     return TimelineEvent.objects.create(
         participant=participant,
         category=category,
-        title=title,
+        title=Truncator(title).chars(title_length),
         detail=detail,
         occurred_at=occurred_at or timezone.now(),
         visibility=visibility,

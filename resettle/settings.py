@@ -224,13 +224,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 # Files with personal data (reports) live outside any public URL and are served by views:
-# base_url None means the storage can never build a public address for them.
+# the private storage refuses to build a public address for them.
 PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")))
 STORAGES["reports"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "BACKEND": "resettle.core.storage.PrivateFileSystemStorage",
     "OPTIONS": {
         "location": str(PRIVATE_STORAGE_ROOT),
-        "base_url": None,
         "file_permissions_mode": 0o600,
         "directory_permissions_mode": 0o700,
     },
@@ -248,6 +247,13 @@ if not _retention_years.isdigit() or not 1 <= int(_retention_years) <= 100:
         f"not {_retention_years!r}."
     )
 RECORD_RETENTION_YEARS = int(_retention_years)
+
+# Request size. Nothing is uploaded (tests/core/test_no_uploads.py keeps it so): the largest
+# honest post is a formulation's ten boxes of text. A bigger body is refused with a 400 page
+# before any of it is read into memory or saved.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Sessions expire: a shared office computer must not stay signed in to case records.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)

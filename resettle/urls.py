@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "resettle.core.views.error_400"
 handler403 = "resettle.core.views.error_403"
 handler404 = "resettle.core.views.error_404"
 handler500 = "resettle.core.views.error_500"

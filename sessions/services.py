@@ -118,9 +118,10 @@ def create_series(
         weekdays=sorted(weekdays),
         created_by=actor,
     )
-    day = first_day
     made = 0
-    while day <= last_day:
+    # Counted in days from the first: stepping a date past the last (31 12 9999) overflows.
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + datetime.timedelta(days=offset)
         if day.weekday() in weekdays:
             create_session(
                 service=service,
@@ -131,7 +132,6 @@ def create_series(
                 **session_fields,
             )
             made += 1
-        day += datetime.timedelta(days=1)
     if not made:
         raise ValidationError({"weekdays": "None of the chosen days fall between those dates"})
     return series

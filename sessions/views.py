@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from participants.models import Participant, Stage
@@ -17,6 +17,7 @@ from resettle import access
 from resettle.accounts.models import Service, User
 from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
+from resettle.core.redirects import local_next
 
 from . import compliance, selectors, services
 from .forms import (
@@ -191,10 +192,7 @@ def record_outcome(request, pk, attendance_id):
                 request,
                 f"{attendance.participant.full_name}: {Outcome(form.cleaned_data['outcome']).label.lower()}",
             )
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("keywork:my_day")
+    return redirect(local_next(request, reverse("keywork:my_day")))
 
 
 @case_roles

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -18,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from resettle.access import role_required
 from resettle.core.forms import apply_service_errors
+from resettle.core.redirects import local_next
 
 from . import services
 from .forms import SignInForm, TwoFactorCodeForm
@@ -121,12 +121,7 @@ def _two_factor_on() -> bool:
 
 def _safe_next(request, default: str | None = None) -> str:
     """The page to go on to after signing in: only ever one on this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(settings.LOGIN_REDIRECT_URL) if default is None else default
+    return local_next(request, reverse(settings.LOGIN_REDIRECT_URL) if default is None else default)
 
 
 def _with_next(url: str, request) -> str:

@@ -84,7 +84,7 @@ class GovukDateField(forms.MultiValueField):
             )
         try:
             date = datetime.date(int(year), int(month), int(day))
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:  # 31 2 2026; a day of 20 digits
             raise forms.ValidationError(
                 f"{self._name()} must be a real date, like 27 3 2026", code="invalid"
             ) from error

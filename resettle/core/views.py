@@ -28,6 +28,11 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+def error_400(request, exception=None):
+    # E.g. a request body over DATA_UPLOAD_MAX_MEMORY_SIZE: nothing of it was read or saved.
+    return render(request, "400.html", status=400)
+
+
 def error_403(request, exception=None):
     from resettle.access import ExcludedFromRecord
 

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_out_of_hours_route'),
-        ('keywork', '0003_risk_concern_seen_by'),
+        ("accounts", "0003_out_of_hours_route"),
+        ("keywork", "0003_risk_concern_seen_by"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['ends_at'], name='keywork_session_ends_at'),
+            model_name="session",
+            index=models.Index(fields=["ends_at"], name="keywork_session_ends_at"),
         ),
     ]

@@ -32,6 +32,8 @@ def test_a_real_date_is_accepted():
         (("31", "2", "1986"), "Date of birth must be a real date"),
         (("a", "3", "1986"), "Date of birth must be a real date"),
         (("5", "3", "86"), "Date of birth must be a real date"),
+        # Found by fuzzing: a day too big for a C long raised OverflowError (a server error).
+        (("99999999999999999999", "3", "1986"), "Date of birth must be a real date"),
     ],
 )
 def test_incomplete_or_impossible_dates_say_what_to_fix(parts, message):

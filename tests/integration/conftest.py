@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,11 @@ TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
 PRIVATE_ROOT = ROOT / "test-artifacts" / "private"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    from django.db import connection
-
-    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
-    with django_db_blocker.unblock():
-        database_name = connection.settings_dict["NAME"]
+def start_worker(
+    database_name: str, *, hostname: str, log_name: str, queues: str = "", extra_env=None
+) -> tuple[subprocess.Popen, object]:
+    """A prefork worker (as in production: time limits and a lost child are handled as
+    there) on the test database, ready to consume. Its settings come from its environment."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "resettle.settings_test",
@@ -29,30 +28,32 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "REDIS_URL": TEST_REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PRIVATE_STORAGE_ROOT": str(PRIVATE_ROOT),
+        **(extra_env or {}),
     }
-    log_path = ROOT / "test-artifacts" / "celery-worker.log"
+    log_path = ROOT / "test-artifacts" / log_name
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "resettle", "worker",
-            # prefork, as in production: time limits and a lost child are handled as there.
             "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-            "--without-mingle", "--without-gossip", "--hostname=test-worker@%h",
+            "--without-mingle", "--without-gossip", f"--hostname={hostname}",
+            *(["--queues", queues] if queues else []),
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if "ready." in log_path.read_text():
-            break
+            return worker, log
         if worker.poll() is not None:
             raise RuntimeError(f"Celery worker exited early:\n{log_path.read_text()}")
         time.sleep(0.2)
-    else:
-        worker.terminate()
-        raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
-    yield worker
+    worker.terminate()
+    raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
+
+
+def stop_worker(worker: subprocess.Popen, log) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=15)
@@ -61,9 +62,28 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log.close()
 
 
-@pytest.fixture
-def celery_through_worker(celery_worker_process, settings):
-    """Send tasks through Redis to the real worker instead of running them in-process."""
+def database_name(django_db_blocker) -> str:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        return connection.settings_dict["NAME"]
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    worker, log = start_worker(
+        database_name(django_db_blocker),
+        hostname="test-worker@%h",
+        log_name="celery-worker.log",
+    )
+    yield worker
+    stop_worker(worker, log)
+
+
+@contextmanager
+def tasks_through_redis(settings):
+    """Send tasks through Redis to real workers instead of running them in-process."""
     from resettle.celery import app
 
     previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
@@ -71,8 +91,17 @@ def celery_through_worker(celery_worker_process, settings):
     app.conf.broker_url = TEST_REDIS_URL
     app.conf.result_backend = TEST_REDIS_URL
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    yield app
-    app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = previous
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = previous
+
+
+@pytest.fixture
+def celery_through_worker(celery_worker_process, settings):
+    """Send tasks through Redis to the real worker instead of running them in-process."""
+    with tasks_through_redis(settings) as app:
+        yield app
 
 
 def free_port() -> int:

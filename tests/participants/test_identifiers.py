@@ -39,3 +39,20 @@ def test_identifier_formats(validator, good, bad):
 def test_identifiers_are_normalised_as_national_systems_write_them():
     assert identifiers.normalise(" a1234 bc ") == "A1234BC"
     assert identifiers.normalise("943 476 5919") == "9434765919"
+
+
+@pytest.mark.parametrize(
+    ("validator", "typed"),
+    [
+        (identifiers.validate_prison_number, "A١٢٣٤BC"),
+        (identifiers.validate_crn, "X١٢٣٤٥٦"),
+        (identifiers.validate_pnc_number, "2012/٠٠٥٢٤٩٤X"),
+        (identifiers.validate_nhs_number, "٩٤٣٤٧٦٥٩١٩"),
+        (identifiers.validate_prison_number, "A1234BC\n"),
+    ],
+)
+def test_identifiers_in_another_scripts_digits_are_refused(validator, typed):
+    """Found by fuzzing: \\d matched Arabic-Indic digits, so "A١٢٣٤BC" was stored as a prison
+    number that no national system writes, and beside A1234BC it was not seen as the same."""
+    with pytest.raises(ValidationError, match="Enter a"):
+        validator(typed)
