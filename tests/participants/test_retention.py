@@ -526,6 +526,11 @@ def full_record(service, personas) -> dict:
             services.allocate(
                 participant=man, role=role, staff=person, actor=manager, started_on=start
             )
+    # His psychologist writes the formulation: only his allocated team may change his record.
+    services.allocate(
+        participant=stephen, role="psychologist", staff=personas["psychologist"],
+        actor=manager, started_on=start,
+    )  # fmt: skip
     services.save_release_plan(
         participant=stephen, actor=om, plan=ReleasePlan(collected_by=f"{MARK} at the gate")
     )
