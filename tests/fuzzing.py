@@ -268,7 +268,7 @@ class FormCase:
     redirects_on_error: bool = False
     # A refused post is answered with this status and the form's error summary.
     error_status: int = 200
-    max_examples: int = 15  # on top of the hostile_examples() always tried
+    max_examples: int = 10  # on top of the ~17 hostile_examples() always tried
     # A client made afresh for each example (e.g. someone signing in), instead of the one
     # signed in as `persona` for the whole case.
     fresh_client: Callable[[dict], object] | None = None
