@@ -203,9 +203,7 @@ def test_an_action_too_long_is_listed_in_the_error_summary_and_nothing_is_saved(
     assert (plan.actions, plan.lock_version) == ([], world["draft_version"])
 
 
-def test_a_post_claiming_a_million_action_rows_is_refused_without_building_them(
-    world, client_for
-):
+def test_a_post_claiming_a_million_action_rows_is_refused_without_building_them(world, client_for):
     case = CASES[1].resolve(world)
     data = case.build({"actions-TOTAL_FORMS": "1000000"})
     response = client_for(world["keyworker"]).post(case.url(world), data)
