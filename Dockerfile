@@ -13,7 +13,9 @@ COPY static/src ./static/src
 RUN node static/src/build.mjs
 
 # ---- Stage 2: the application --------------------------------------------------------------
-FROM python:3.11-slim AS app
+# Debian 12 (bookworm): its postgresql-client is 15, the server's major version, which
+# `make backup` / `make restore` need (pg_dump refuses to dump a newer server).
+FROM python:3.11-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -23,7 +25,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
 # Libraries WeasyPrint loads at run time (Pango, HarfBuzz and its subsetter, fontconfig via
-# pangoft2) and the Liberation fonts (metric-compatible with Arial) for the PDF reports.
+# pangoft2) and the Liberation fonts (metric-compatible with Arial) for the PDF reports;
+# pg_dump and pg_restore for backups.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
@@ -31,6 +34,7 @@ RUN apt-get update \
         libharfbuzz0b \
         libharfbuzz-subset0 \
         fonts-liberation \
+        postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 
 # Python dependencies, exactly as pinned (and hashed) in requirements.lock.

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install static migrate seed lint format lock clean
+.PHONY: run test bench install static migrate seed lint format lock clean backup reliability restore
 
 ## make run: set everything up and serve the demo on http://127.0.0.1:8000 (SQLite, eager Celery)
 run: install
@@ -21,7 +21,17 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run --settings=resettle.settings_test
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not reliability"
+
+## make reliability: the slow fault-injection runs (database outages of many lengths while calls
+## are being logged); not part of make test
+reliability: install
+	$(VENV)/bin/pytest -m reliability -v
+
+## make bench: national-scale benchmarks (generates two PostgreSQL databases the first time,
+## about 10 minutes; later runs reuse them) and writes benchmarks/RESULTS.md
+bench: install
+	$(PY) -m benchmarks.run
 
 install: $(VENV)/.installed node_modules/.installed static/dist/.built
 
@@ -54,6 +64,16 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## make backup: a consistent copy of the database and report files in backups/resettle-<UTC time>/
+## (personal data: encrypt it at rest; see README, "Backup and restore")
+backup: $(VENV)/.installed
+	$(PY) manage.py backup_data --output backups
+
+## make restore FROM=backups/resettle-<UTC time>: bring a backup back into an EMPTY database
+restore: $(VENV)/.installed
+	@test -n "$(FROM)" || { echo "Say which backup: make restore FROM=backups/resettle-YYYYmmddTHHMMSSZ" >&2; exit 2; }
+	$(PY) manage.py restore_data --input "$(FROM)"
 
 ## make lock: re-pin Python dependencies after changing pyproject.toml
 lock: $(VENV)/.installed

@@ -8,8 +8,10 @@ class CrisislineConfig(AppConfig):
     def ready(self):
         from participants.history import HistoryArea, register_history
         from participants.record import RecordTab, register_tab
+        from participants.retention import register_eraser
 
         from .models import CrisisCall
+        from .retention import ERASER
 
         register_tab(RecordTab("crisis", "Crisis calls", "crisisline:participant_calls", 50))
         register_history(
@@ -17,3 +19,4 @@ class CrisislineConfig(AppConfig):
                 "Crisis calls", lambda p, user: CrisisCall.history.filter(participant_id=p.pk)
             )
         )
+        register_eraser(ERASER)

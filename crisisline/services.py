@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,9 +105,14 @@ def acknowledge_call(*, call: CrisisCall, actor, note: str) -> CrisisCall:
 @records_actor
 @transaction.atomic
 def add_bank_holiday(*, date: datetime.date, name: str, actor) -> BankHoliday:
+    already = ValidationError({"date": "That date is already on the list"})
     if BankHoliday.objects.filter(date=date).exists():
-        raise ValidationError({"date": "That date is already on the list"})
-    return BankHoliday.objects.create(date=date, name=name.strip())
+        raise already
+    try:
+        with transaction.atomic():
+            return BankHoliday.objects.create(date=date, name=name.strip())
+    except IntegrityError as error:  # added by someone else since the check above
+        raise already from error
 
 
 @records_actor

@@ -335,3 +335,111 @@ def seed_referrals_only(demo_services: dict[str, Service]) -> None:
                     decided_on=received + datetime.timedelta(days=5),
                     reason="He chose not to take part after the first in-reach visit",
                 )
+
+
+# Men whose involvement ended long ago, and a referral declined long ago: what a service
+# manager finds on "Records due for review". Dated from the retention period in force.
+# given, family, born, ending, licence still running (a hold), days past the period
+ENDED_LONG_AGO = (
+    ("Brian", "Catterall", (1968, 2, 9), Change.Ending.COMPLETED, False, 200),
+    ("Terry", "Molyneux", (1971, 10, 27), Change.Ending.LICENCE_EXPIRED, True, 40),
+)
+DECLINED_LONG_AGO = ("Declan", "Rooney", (1974, 4, 4))
+
+
+def seed_records_due_for_review(demo_services: dict[str, Service]) -> None:
+    from .retention import review_cutoff
+    from .timeline import at_start_of_day
+
+    cutoff = review_cutoff(timezone.localdate())
+    for index, (key, service) in enumerate(demo_services.items()):
+        if Referral.objects.filter(service=service, received_on__lt=cutoff).exists():
+            continue
+        manager = _staff(key, "manager")
+        suffix = "BC" if key == "mersey" else "DE"
+        for number, (given, family, born, ending, licence_runs, extra_days) in enumerate(
+            ENDED_LONG_AGO
+        ):
+            seq = 500 + index * 100 + number
+            ended_on = cutoff - datetime.timedelta(days=extra_days)
+            started = ended_on - datetime.timedelta(days=900)
+            referral = services.create_referral(
+                service=service,
+                actor=manager,
+                received_on=started - datetime.timedelta(days=30),
+                source=Referral.Source.OFFENDER_MANAGER,
+                given_name=given,
+                family_name=family if key == "mersey" else f"{family}-{given[0]}",
+                date_of_birth=datetime.date(*born),
+                prison_number=f"C{3000 + seq:04d}{suffix}",
+                crn=f"{'X' if key == 'mersey' else 'N'}{200000 + seq:06d}",
+                nhs_number=nhs_number(seq),
+                current_prison=PRISONS[key][0],
+                sentence_type=Referral.SentenceType.DETERMINATE,
+                sentence_length_months=84,
+                index_offence=Referral.OffenceCategory.VIOLENCE,
+                screened_into_opd=True,
+            )
+            participant = services.accept_referral(
+                referral=referral, actor=manager, decided_on=started
+            )
+            release_day = started + datetime.timedelta(days=150)
+            services.change_stage(
+                participant=participant,
+                actor=manager,
+                kind=Kind.RELEASED,
+                effective_on=release_day,
+                reason="Collected at the gate",
+            )
+            Licence.objects.create(
+                participant=participant,
+                starts_on=release_day,
+                ends_on=ended_on,
+                # A long sentence outlasts the licence: the record must be kept until it ends.
+                sentence_expiry_on=timezone.localdate() + datetime.timedelta(days=400)
+                if licence_runs
+                else ended_on,
+            )
+            Contact.objects.create(
+                participant=participant,
+                name=f"Pauline {family}",
+                relationship="Sister",
+                is_next_of_kin=True,
+            )
+            services.change_stage(
+                participant=participant,
+                actor=manager,
+                kind=Kind.ENDED,
+                effective_on=ended_on,
+                ending=ending,
+                reason="Licence ended; case closed",
+            )
+            # Everything above happened years ago, not today.
+            participant.timeline_events.filter(occurred_at__gt=at_start_of_day(ended_on)).update(
+                occurred_at=at_start_of_day(ended_on)
+            )
+        given, family, born = DECLINED_LONG_AGO
+        decided_on = cutoff - datetime.timedelta(days=120)
+        referral = services.create_referral(
+            service=service,
+            actor=manager,
+            received_on=decided_on - datetime.timedelta(days=14),
+            source=Referral.Source.PRISON,
+            given_name=given,
+            family_name=family if key == "mersey" else f"{family}-{given[0]}",
+            date_of_birth=datetime.date(*born),
+            prison_number=f"C{3090 + index:04d}{suffix}",
+            current_prison=PRISONS[key][1],
+            sentence_type=Referral.SentenceType.DETERMINATE,
+            sentence_length_months=60,
+            index_offence=Referral.OffenceCategory.ROBBERY,
+            screened_into_opd=False,
+        )
+        services.start_assessment(referral=referral, actor=manager)
+        services.decline_referral(
+            referral=referral,
+            actor=manager,
+            decided_on=decided_on,
+            category=Referral.DeclineCategory.NOT_SCREENED_IN,
+            reason="Not screened into the OPD pathway",
+        )

@@ -417,10 +417,15 @@ class CaseloadFilterForm(forms.Form):
     risk = forms.ChoiceField(
         required=False,
         label="Highest RoSH",
-        choices=[("", "Any"), ("low", "Low"), ("medium", "Medium"), ("high", "High"),
-                 ("very_high", "Very high")],
+        choices=[
+            ("", "Any"),
+            ("low", "Low"),
+            ("medium", "Medium"),
+            ("high", "High"),
+            ("very_high", "Very high"),
+        ],
         widget=forms.Select(attrs={"class": "govuk-select"}),
-    )  # fmt: skip
+    )
     review_overdue = forms.BooleanField(required=False, label="Plan review overdue")
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -475,4 +480,84 @@ class TemporaryAccessForm(PlainTextMixin, forms.Form):
         initial=24,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how long you need access for"},
+    )
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+KEPT_REASON_HINT = (
+    "This reason is kept with the decision, even if the record is deleted later: do not write "
+    "his name or any identifier."
+)
+
+
+class RetentionDecisionForm(PlainTextMixin, forms.Form):
+    """Keep the record for now (reason and next review date) or delete it (reason).
+
+    Each choice reveals its own fields; without JavaScript all are shown and only the chosen
+    choice's fields are read.
+    """
+
+    decision = forms.ChoiceField(
+        label="What do you want to do with this record?",
+        choices=[("keep", "Keep for now"), ("delete", "Delete the record")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether to keep the record or delete it"},
+    )
+    keep_reason = forms.CharField(
+        label="Why keep it?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=KEPT_REASON_HINT,
+    )
+    next_review_on = GovukDateField(
+        label="Next review date",
+        required=False,
+        help_text="He leaves the review list until this date. Usually a year from now, "
+        "and at most 5 years.",
+    )
+    delete_reason = forms.CharField(
+        label="Why delete it?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=KEPT_REASON_HINT,
+    )
+
+    def __init__(self, *args, may_delete: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.may_delete = may_delete
+        if not may_delete:
+            self.fields["decision"].choices = [("keep", "Keep for now")]
+            self.fields["decision"].error_messages["invalid_choice"] = (
+                "This record must be kept: it cannot be deleted while something holds it"
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision == "keep":
+            if not (cleaned.get("keep_reason") or "").strip():
+                self.add_error("keep_reason", "Give the reason for keeping the record")
+            if cleaned.get("next_review_on") is None and "next_review_on" not in self.errors:
+                self.add_error("next_review_on", "Enter the date of the next review")
+        elif decision == "delete" and not (cleaned.get("delete_reason") or "").strip():
+            self.add_error("delete_reason", "Give the reason for deleting the record")
+        return cleaned
+
+
+class RetentionDeleteForm(PlainTextMixin, forms.Form):
+    """The confirmation step before a record is deleted for good."""
+
+    reason = forms.CharField(
+        label="Why delete it?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=KEPT_REASON_HINT,
+        error_messages={"required": "Give the reason for deleting the record"},
+    )
+    confirm = forms.BooleanField(
+        label="I understand that this record and its history will be deleted for good, "
+        "and cannot be brought back",
+        error_messages={
+            "required": "Confirm that you understand the record cannot be brought back"
+        },
     )

@@ -3,6 +3,9 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import F, Window
+from django.db.models.functions import Lag
+
 from resettle import access
 
 from .models import Participant, Referral
@@ -62,30 +65,68 @@ def register_history(area: HistoryArea) -> None:
 
 
 IGNORED_FIELDS = {"version", "updated_at"}
+PAGE_SIZE = 25
 
 
-def change_history(participant: Participant, user, limit: int = 200) -> list[dict]:
-    """Newest first: who changed what, when, and the before/after of each field changed,
-    across every record about him that this user may read (one query per kind of record)."""
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[dict]
+    number: int
+    has_next: bool
+
+
+def _with_previous_version(rows):
+    """Each version knows which version came before it (a window over the same record's
+    versions), so the page can show the before/after of its oldest rows too."""
+    order = [F("history_date").asc(), F("history_id").asc()]
+    return rows.annotate(
+        previous_history_id=Window(Lag("history_id"), partition_by=[F("id")], order_by=order)
+    )
+
+
+def change_history(participant: Participant, user, page: int = 1) -> HistoryPage:
+    """Newest first, a page at a time: who changed what, when, and the before/after of each
+    field changed, across every record about him that this user may read (one query per kind
+    of record, each reading no more rows than the page needs)."""
+    wanted = page * PAGE_SIZE + 1
     rows = []
     for history_area in _AREAS:
-        area = history_area.label
-        records = list(
-            history_area.query(participant, user)
+        records = (
+            _with_previous_version(history_area.query(participant, user))
             .select_related("history_user")
-            .order_by("-history_date")[:limit]
+            .order_by("-history_date", "-history_id")[:wanted]
         )
-        # Pair each version with the one before it in memory: no query per row.
-        previous_of = {}
-        latest_seen = {}
-        for record in reversed(records):
-            previous_of[record.history_id] = latest_seen.get(record.id)
-            latest_seen[record.id] = record
-        for record in records:
-            changes = _diff(record, previous_of[record.history_id])
-            rows.append({"area": area, "record": record, "changes": changes})
+        rows.extend({"area": history_area.label, "record": record} for record in records)
     rows.sort(key=lambda row: row["record"].history_date, reverse=True)
-    return rows[:limit]
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    previous = _previous_versions(rows, shown)
+    for row in shown:
+        row["changes"] = _diff(row["record"], previous.get(_key(row["record"])))
+    return HistoryPage(rows=shown, number=page, has_next=len(rows) > page * PAGE_SIZE)
+
+
+def _key(record) -> tuple:
+    return (type(record), record.history_id)
+
+
+def _previous_versions(rows: list[dict], shown: list[dict]) -> dict:
+    """The version before each changed row shown: from the rows already read, else one query
+    per kind of record (only when a record's earlier versions fell outside what was read)."""
+    by_key = {_key(row["record"]): row["record"] for row in rows}
+    previous, missing = {}, {}
+    for row in shown:
+        record = row["record"]
+        if record.history_type != "~" or record.previous_history_id is None:
+            continue
+        wanted = (type(record), record.previous_history_id)
+        if wanted in by_key:
+            previous[_key(record)] = by_key[wanted]
+        else:
+            missing.setdefault(type(record), {})[record.previous_history_id] = _key(record)
+    for model, keys in missing.items():
+        for older in model._default_manager.filter(history_id__in=keys):
+            previous[keys[older.history_id]] = older
+    return previous
 
 
 def _diff(record, previous) -> list[dict]:

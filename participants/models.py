@@ -613,3 +613,65 @@ class TemporaryAccess(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.ended_at is None and self.expires_at > now
+
+
+class RetentionDecision(models.Model):
+    """A service manager's decision on a record kept past the retention period.
+
+    "Keep for now" hides the record from the review list until the next review date;
+    "Delete the record" is written in the same transaction as the deletion and is then the
+    only trace of it. It outlives the record, so it holds no personal data: the record's
+    internal id and a short reference made from it, never his name or identifiers. Decisions
+    are never edited: a new review writes a new row.
+    """
+
+    class Decision(models.TextChoices):
+        KEEP = "keep", "Keep for now"
+        DELETE = "delete", "Delete the record"
+
+    class Subject(models.TextChoices):
+        PARTICIPANT = "participant", "Participant's record"
+        REFERRAL = "referral", "Referral not taken on"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="retention_decisions"
+    )
+    subject_kind = models.CharField(max_length=20, choices=Subject.choices)
+    # No foreign key: the decision must survive the record it is about.
+    subject_id = models.UUIDField("internal id of the record")
+    reference = models.CharField(max_length=12)
+    involvement_ended_on = models.DateField()
+    how_ended = models.CharField(max_length=100)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.TextField()
+    next_review_on = models.DateField(null=True, blank=True)
+    # What a deletion removed, by kind of record (counts only).
+    deleted_counts = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [
+            models.Index(fields=["subject_id", "-decided_at"]),
+            models.Index(fields=["service", "-decided_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(decision="keep") & Q(next_review_on__isnull=False))
+                | (Q(decision="delete") & Q(next_review_on__isnull=True)),
+                name="retention_keep_has_next_review_delete_has_none",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.reference} ({self.decided_at:%d/%m/%Y})"
+
+
+def retention_reference(record_id) -> str:
+    """A short reference to quote for a record, which stays meaningful after it is deleted."""
+    return f"R-{uuid.UUID(str(record_id)).hex[:8].upper()}"

@@ -15,7 +15,7 @@ from resettle.accounts.models import Service, User
 from resettle.accounts.roles import Role
 from resettle.audit import records_actor
 
-from . import selectors
+from . import erasure, retention, selectors
 from .events import announce_significant_event
 from .models import (
     Allocation,
@@ -28,8 +28,10 @@ from .models import (
     PathwayNeed,
     Referral,
     ReleasePlan,
+    RetentionDecision,
     Stage,
     StageChange,
+    retention_reference,
 )
 from .timeline import at_start_of_day, record_event
 
@@ -236,15 +238,58 @@ def accept_referral(
 # --- Participant details ------------------------------------------------------------------
 
 
-def _lock_participant(participant: Participant, expected_version: int | None) -> Participant:
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+class NoLongerAllowed(ValidationError):
+    """The actor lost the right to make this change (e.g. reallocated) after opening the page."""
+
+
+def lock_participant(participant: Participant) -> Participant:
+    """His row, locked until the transaction ends. Every change to his case (his record,
+    allocation, exclusions, plans, enforcement) takes this lock before any other, so changes to
+    one man are applied one after another, never interleaved."""
+    return Participant.objects.select_for_update().get(pk=participant.pk)
+
+
+def _check_version(locked: Participant, expected_version: int | None) -> None:
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             "Someone else saved changes to this record while you were editing it. "
             "Your changes have not been saved: reload the page to see theirs, then try again",
             code="stale",
         )
+
+
+def lock_for_change(
+    *, participant: Participant, actor: User, expected_version: int | None = None, may=None
+) -> Participant:
+    """Lock his record and check again, under the lock, that `actor` may still change it.
+
+    The page checked access before the lock was taken; a reallocation committed since then
+    would otherwise let someone who has just lost access write after the change. `may` is the
+    access rule (default: change the record).
+    """
+    from resettle import access
+
+    locked = lock_participant(participant)
+    if not (may or access.can_change_participant)(actor, locked):
+        raise NoLongerAllowed(
+            f"You can no longer change {locked.full_name}'s record: his allocated team changed "
+            "after you opened this page. Your changes have not been saved",
+            code="no_longer_allowed",
+        )
+    _check_version(locked, expected_version)
     return locked
+
+
+def _refuse_identifiers_of_others(participant: Participant, changes: dict) -> None:
+    for field in IDENTIFIER_FIELDS:
+        value = changes.get(field)
+        if (
+            value
+            and Participant.objects.filter(**{field: value}).exclude(pk=participant.pk).exists()
+        ):
+            raise ValidationError(
+                {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
+            )
 
 
 @records_actor
@@ -252,17 +297,13 @@ def _lock_participant(participant: Participant, expected_version: int | None) ->
 def update_participant(
     *, participant: Participant, actor: User, expected_version: int, changes: dict
 ) -> Participant:
-    locked = _lock_participant(participant, expected_version)
+    locked = lock_for_change(
+        participant=participant, actor=actor, expected_version=expected_version
+    )
     for field in IDENTIFIER_FIELDS:
         if field in changes:
             changes[field] = changes[field] or None
-            value = changes[field]
-            if value and (
-                Participant.objects.filter(**{field: value}).exclude(pk=locked.pk).exists()
-            ):
-                raise ValidationError(
-                    {field: f"This {IDENTIFIER_LABELS[field]} belongs to someone else"}
-                )
+    _refuse_identifiers_of_others(locked, changes)
     address_changed = (
         "current_accommodation" in changes
         and changes["current_accommodation"].strip() != locked.current_accommodation.strip()
@@ -270,7 +311,12 @@ def update_participant(
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.version += 1
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as error:  # given to another man since the check above
+        _refuse_identifiers_of_others(locked, changes)
+        raise ValidationError("One of these identifiers belongs to someone else") from error
     if address_changed:
         announce_significant_event(participant=locked, actor=actor, reason="change of address")
     return locked
@@ -279,6 +325,7 @@ def update_participant(
 @records_actor
 @transaction.atomic
 def save_contact(*, participant: Participant, actor: User, contact: Contact) -> Contact:
+    participant = lock_for_change(participant=participant, actor=actor)
     contact.participant = participant
     if contact.is_next_of_kin:
         for other in participant.contacts.filter(is_next_of_kin=True).exclude(pk=contact.pk):
@@ -291,12 +338,14 @@ def save_contact(*, participant: Participant, actor: User, contact: Contact) -> 
 @records_actor
 @transaction.atomic
 def remove_contact(*, contact: Contact, actor: User) -> None:
+    lock_for_change(participant=contact.participant, actor=actor)
     contact.delete()
 
 
 @records_actor
 @transaction.atomic
 def save_goal(*, participant: Participant, actor: User, goal: Goal) -> Goal:
+    participant = lock_for_change(participant=participant, actor=actor)
     is_new = goal.pk is None
     goal.participant = participant
     goal.save()
@@ -362,7 +411,13 @@ def change_stage(
     recall_type: str = "",
     ending: str = "",
 ) -> StageChange:
-    locked = _lock_participant(participant, None)
+    from resettle import access
+
+    locked = lock_for_change(
+        participant=participant,
+        actor=actor,
+        may=access.can_recall if kind == StageChange.Kind.RECALLED else None,
+    )
     _sources, destination = MOVES[kind]
     if kind not in moves_available(locked):
         raise ValidationError(
@@ -384,15 +439,15 @@ def change_stage(
             f"({locked.stage_since:%-d %B %Y})",
             code="before_current_stage",
         )
-    if (
-        kind == StageChange.Kind.OFFERED_PLACE
-        and selectors.custody_places_free(locked.service) <= 0
-    ):
-        raise ValidationError(
-            f"All {locked.service.funded_custody_places} funded custody places are taken. "
-            "He stays on the waiting list until one is free",
-            code="no_place",
-        )
+    if kind == StageChange.Kind.OFFERED_PLACE:
+        # As in accept_referral: the service row is the lock on its funded places.
+        service = Service.objects.select_for_update().get(pk=locked.service_id)
+        if selectors.custody_places_free(service) <= 0:
+            raise ValidationError(
+                f"All {service.funded_custody_places} funded custody places are taken. "
+                "He stays on the waiting list until one is free",
+                code="no_place",
+            )
     if kind == StageChange.Kind.RECALLED:
         if recall_type not in StageChange.RecallType.values:
             raise ValidationError("Select the type of recall", code="recall_type")
@@ -441,6 +496,7 @@ def change_stage(
 @records_actor
 @transaction.atomic
 def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePlan) -> ReleasePlan:
+    participant = lock_for_change(participant=participant, actor=actor)
     if participant.stage not in (Stage.WAITING, Stage.IN_REACH) and plan.release_id is None:
         raise ValidationError(
             "A release-day plan is made before release, while he is in custody", code="stage"
@@ -456,6 +512,7 @@ def save_release_plan(*, participant: Participant, actor: User, plan: ReleasePla
 @records_actor
 @transaction.atomic
 def save_licence(*, participant: Participant, actor: User, licence: Licence) -> Licence:
+    participant = lock_for_change(participant=participant, actor=actor)
     if licence.ends_on < licence.starts_on:
         raise ValidationError(
             {"ends_on": "The licence expiry date must be after the licence start date"}
@@ -480,6 +537,7 @@ def save_licence(*, participant: Participant, actor: User, licence: Licence) -> 
 @records_actor
 @transaction.atomic
 def save_condition(*, licence: Licence, actor: User, condition: LicenceCondition):
+    lock_for_change(participant=licence.participant, actor=actor)
     if condition.ends_on and condition.ends_on < condition.starts_on:
         raise ValidationError({"ends_on": "The end date must be after the start date"})
     is_new = condition.pk is None
@@ -515,7 +573,7 @@ def allocate(
     """Make `staff` his `role`; the previous holder's change rights go in the same commit."""
     from resettle import access
 
-    locked = _lock_participant(participant, None)
+    locked = lock_participant(participant)
     if role not in (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST):
         raise ValidationError(
             "Only an offender manager, health keyworker or psychologist is allocated"
@@ -525,6 +583,10 @@ def allocate(
             {"staff": f"{staff} is not a {Role(role).label.lower()} in {locked.service}"}
         )
     _not_in_future(started_on, "The allocation date")
+    if locked.exclusions.filter(staff=staff, lifted_at__isnull=True).exists():
+        raise ValidationError(
+            {"staff": f"{staff} is excluded from this record: lift the exclusion first"}
+        )
     current = locked.allocations.filter(role=role, ended_on__isnull=True).first()
     if current is not None:
         if current.staff_id == staff.pk:
@@ -564,6 +626,7 @@ def allocate(
 def set_pathway_need(
     *, participant: Participant, actor: User, pathway: str, level: str, notes: str
 ) -> PathwayNeed:
+    participant = lock_for_change(participant=participant, actor=actor)
     need, _ = PathwayNeed.objects.select_for_update().get_or_create(
         participant=participant, pathway=pathway
     )
@@ -587,6 +650,7 @@ def set_pathway_need(
 def record_outcome_snapshot(
     *, participant: Participant, actor: User, snapshot: OutcomeSnapshot
 ) -> OutcomeSnapshot:
+    participant = lock_for_change(participant=participant, actor=actor)
     _not_in_future(snapshot.taken_on, "The date")
     snapshot.participant = participant
     snapshot.recorded_by = actor
@@ -613,6 +677,8 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
     """Keep a member of staff out of his record: he vanishes from their lists and searches."""
     from .models import Exclusion
 
+    # Locked like an allocation, so the two cannot cross: nobody is both allocated and excluded.
+    participant = lock_participant(participant)
     if not reason.strip():
         raise ValidationError({"reason": "Say why they are excluded"})
     if staff.pk == actor.pk:
@@ -639,6 +705,8 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
 @records_actor
 @transaction.atomic
 def lift_exclusion(*, exclusion, actor: User):
+    lock_participant(exclusion.participant)
+    exclusion.refresh_from_db()
     if exclusion.lifted_at is not None:
         raise ValidationError("This exclusion has already been lifted")
     exclusion.lifted_at = timezone.now()
@@ -658,7 +726,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     from .models import TemporaryAccess
 
-    if not access.may_ask_temporary_access(actor, participant):
+    if not access.may_ask_temporary_access(actor, lock_participant(participant)):
         raise ValidationError(
             "You already have access to change this record, or your role cannot be given it"
         )
@@ -691,9 +759,174 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 @records_actor
 @transaction.atomic
 def end_temporary_access(*, grant, actor: User):
+    lock_participant(grant.participant)
+    grant.refresh_from_db()
     if not grant.is_active():
         raise ValidationError("This temporary access has already ended")
     grant.ended_at = timezone.now()
     grant.ended_by = actor
     grant.save()
     return grant
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def _decision_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for your decision"})
+    return reason.strip()
+
+
+def _check_next_review(next_review_on: datetime.date | None, today: datetime.date) -> None:
+    if next_review_on is None:
+        raise ValidationError({"next_review_on": "Enter the date of the next review"})
+    if next_review_on <= today:
+        raise ValidationError({"next_review_on": "The next review date must be in the future"})
+    if next_review_on > retention.years_after(today, retention.NEXT_REVIEW_MAX_YEARS):
+        raise ValidationError(
+            {
+                "next_review_on": f"The next review must be within {retention.NEXT_REVIEW_MAX_YEARS} years: "
+                "review the record again then"
+            }
+        )
+
+
+NOT_DUE_MESSAGE = (
+    "This record is no longer due for review (someone may have decided on it, or something "
+    "new was recorded about him). Nothing has been changed"
+)
+
+
+def _participant_still_due(participant: Participant, today: datetime.date) -> Participant:
+    try:
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    except Participant.DoesNotExist as error:
+        raise ValidationError("This record has already been deleted", code="gone") from error
+    due = retention.participant_due(locked, today)
+    if due is None:
+        raise ValidationError(NOT_DUE_MESSAGE, code="not_due")
+    return due
+
+
+def _referral_still_due(referral: Referral, today: datetime.date) -> Referral:
+    try:
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    except Referral.DoesNotExist as error:
+        raise ValidationError("This referral has already been deleted", code="gone") from error
+    due = retention.referral_due(locked, today)
+    if due is None:
+        raise ValidationError(NOT_DUE_MESSAGE, code="not_due")
+    return due
+
+
+def _participant_reference(due: Participant) -> dict:
+    return {
+        "service_id": due.service_id,
+        "subject_kind": RetentionDecision.Subject.PARTICIPANT,
+        "subject_id": due.pk,
+        "reference": retention_reference(due.pk),
+        "involvement_ended_on": due.stage_since,
+        "how_ended": retention.ending_label(due),
+    }
+
+
+def _referral_reference(due: Referral) -> dict:
+    return {
+        "service_id": due.service_id,
+        "subject_kind": RetentionDecision.Subject.REFERRAL,
+        "subject_id": due.pk,
+        "reference": retention_reference(due.pk),
+        "involvement_ended_on": due.decided_on,
+        "how_ended": retention.referral_ending_label(due),
+    }
+
+
+@records_actor
+@transaction.atomic
+def keep_participant_record(
+    *, participant: Participant, actor: User, reason: str, next_review_on: datetime.date | None
+):
+    """Keep his record for now: it leaves the review list until `next_review_on`."""
+    today = timezone.localdate()
+    reason = _decision_reason(reason)
+    _check_next_review(next_review_on, today)
+    due = _participant_still_due(participant, today)
+    return RetentionDecision.objects.create(
+        **_participant_reference(due),
+        decision=RetentionDecision.Decision.KEEP,
+        reason=reason,
+        next_review_on=next_review_on,
+        decided_by=actor,
+    )
+
+
+@records_actor
+@transaction.atomic
+def keep_referral_record(
+    *, referral: Referral, actor: User, reason: str, next_review_on: datetime.date | None
+):
+    today = timezone.localdate()
+    reason = _decision_reason(reason)
+    _check_next_review(next_review_on, today)
+    due = _referral_still_due(referral, today)
+    return RetentionDecision.objects.create(
+        **_referral_reference(due),
+        decision=RetentionDecision.Decision.KEEP,
+        reason=reason,
+        next_review_on=next_review_on,
+        decided_by=actor,
+    )
+
+
+def _refuse_if_held(due) -> None:
+    if due.holds:
+        raise ValidationError(
+            "This record must be kept: " + "; ".join(due.holds) + ". Nothing has been deleted",
+            code="held",
+        )
+
+
+@records_actor
+@transaction.atomic
+def delete_participant_record(*, participant: Participant, actor: User, reason: str):
+    """Delete his record across every app, with its change history, after the service
+    manager's decision; the decision row, with counts and no personal data, is what remains.
+
+    His row is locked and the rule checked again here, so a record that stopped being due
+    (or became held) after the confirmation page was shown is refused, not deleted. The access
+    log of who opened his record stays: it holds his record's internal id, no personal data.
+    """
+    reason = _decision_reason(reason)
+    due = _participant_still_due(participant, timezone.localdate())
+    _refuse_if_held(due)
+    summary = retention.deletion_summary(due)
+    reference = _participant_reference(due)
+    for eraser in retention.erasers():
+        eraser.erase(due)
+    return RetentionDecision.objects.create(
+        **reference,
+        decision=RetentionDecision.Decision.DELETE,
+        reason=reason,
+        deleted_counts={**summary["counts"], retention.VERSIONS_LABEL: summary["versions"]},
+        decided_by=actor,
+    )
+
+
+@records_actor
+@transaction.atomic
+def delete_referral_record(*, referral: Referral, actor: User, reason: str):
+    """Delete a referral that was never taken on, with its change history."""
+    reason = _decision_reason(reason)
+    due = _referral_still_due(referral, timezone.localdate())
+    _refuse_if_held(due)
+    summary = retention.referral_deletion_summary(due)
+    reference = _referral_reference(due)
+    erasure.erase_referral(due)
+    return RetentionDecision.objects.create(
+        **reference,
+        decision=RetentionDecision.Decision.DELETE,
+        reason=reason,
+        deleted_counts={**summary["counts"], retention.VERSIONS_LABEL: summary["versions"]},
+        decided_by=actor,
+    )

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
 
-from . import selectors, services
+from . import retention, selectors, services
 from .forms import (
     AcceptForm,
     AllocationForm,
@@ -30,13 +31,27 @@ from .forms import (
     PathwayNeedsForm,
     ReferralForm,
     ReleasePlanForm,
+    RetentionDecisionForm,
+    RetentionDeleteForm,
     StageChangeForm,
     TemporaryAccessForm,
 )
-from .models import Contact, Goal, LicenceCondition, Referral, ReleasePlan, Stage, StageChange
+from .models import (
+    Contact,
+    Goal,
+    LicenceCondition,
+    Participant,
+    Referral,
+    ReleasePlan,
+    RetentionDecision,
+    Stage,
+    StageChange,
+    retention_reference,
+)
 from .record import record_context
 
 case_roles = access.role_required(*CASE_ROLES)
+retention_roles = access.role_required(*access.RETENTION_ROLES)
 PAGE_SIZE = 25
 
 
@@ -250,7 +265,11 @@ def history(request, pk):
 
     participant = access.get_participant_for(request.user, pk)
     context = record_context(request, participant, tab="history")
-    context["changes"] = change_history(participant, request.user)
+    page_number = request.GET.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and 0 < int(page_number) < 1000 else 1
+    history_page = change_history(participant, request.user, page=page_number)
+    context["changes"] = history_page.rows
+    context["history_page"] = history_page
     if access.is_service_manager_of(request.user, participant.service_id):
         context["access_log"] = selectors.record_viewers(participant)
     return render(request, "participants/participant_history.html", context)
@@ -322,8 +341,12 @@ def contact_form(request, pk, contact_id=None):
 def contact_remove(request, pk, contact_id):
     participant = access.get_participant_for(request.user, pk, action="change")
     contact = get_object_or_404(Contact, pk=contact_id, participant=participant)
-    services.remove_contact(contact=contact, actor=request.user)
-    messages.success(request, f"{contact.name} removed from contacts")
+    try:
+        services.remove_contact(contact=contact, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{contact.name} removed from contacts")
     return redirect("participants:overview", pk=participant.pk)
 
 
@@ -463,8 +486,6 @@ def allocate(request, pk):
 @case_roles
 def change_stage(request, pk, kind):
     if kind not in StageChange.Kind.values or kind == StageChange.Kind.ACCEPTED:
-        from django.http import Http404
-
         raise Http404("No such stage change")
     action = "recall" if kind == StageChange.Kind.RECALLED else "change"
     participant = access.get_participant_for(request.user, pk, action=action)
@@ -590,3 +611,197 @@ def temporary_access(request, pk):
     context = record_context(request, participant, tab="overview")
     context["form"] = form
     return render(request, "participants/temporary_access.html", context)
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+@retention_roles
+def retention_list(request):
+    """Records past the retention period in the manager's services, for a decision on each."""
+    user, today = request.user, timezone.localdate()
+    men = retention.participants_due_for_review(
+        access.participants_for_retention_review(user).select_related("service"), today
+    )
+    referrals = retention.referrals_due_for_review(
+        access.referrals_for_retention_review(user).select_related("service"), today
+    )
+    men_page = Paginator(men, PAGE_SIZE).get_page(request.GET.get("page"))
+    referrals_page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("referrals_page"))
+    context = {
+        "men_page": men_page,
+        "men": retention.with_holds_described(men_page.object_list),
+        "referrals_page": referrals_page,
+        "referrals": retention.referrals_with_holds_described(referrals_page.object_list),
+        "years": retention.retention_years(),
+        "cutoff": retention.review_cutoff(today),
+        "men_querystring": _querystring_without(request, "page"),
+        "referrals_querystring": _querystring_without(request, "referrals_page"),
+    }
+    return render(request, "participants/retention_list.html", context)
+
+
+@retention_roles
+def retention_decisions(request):
+    """Every retention decision in the manager's services, newest first: the audit trail."""
+    decisions = access.retention_decisions_visible_to(request.user).select_related(
+        "service", "decided_by"
+    )
+    page = Paginator(decisions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "participants/retention_decisions.html", {"page": page})
+
+
+def _retention_review(request, *, subject, due, keep, delete_url: str, template_context: dict):
+    """The decision page for one record: keep it (with a next review) or go on to confirm
+    its deletion. A record that something holds can only be kept."""
+    today = timezone.localdate()
+    form = RetentionDecisionForm(
+        request.POST if request.method == "POST" else None,
+        may_delete=not due.holds,
+        initial={
+            "next_review_on": retention.years_after(today, retention.NEXT_REVIEW_DEFAULT_YEARS)
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["decision"] == RetentionDecision.Decision.DELETE:
+            confirm = RetentionDeleteForm(initial={"reason": form.cleaned_data["delete_reason"]})
+            return _render_confirmation(
+                request, subject, due, confirm, delete_url, template_context
+            )
+        try:
+            decision = keep(
+                actor=request.user,
+                reason=form.cleaned_data["keep_reason"],
+                next_review_on=form.cleaned_data["next_review_on"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{subject.full_name}'s record is kept. It will be due for review again on "
+                f"{decision.next_review_on:%-d %B %Y}",
+            )
+            return redirect("participants:retention_list")
+    context = {
+        **template_context,
+        "form": form,
+        "due": due,
+        "reference": retention_reference(subject.pk),
+        "earlier_decisions": retention.decisions_on(subject.pk),
+        "years": retention.retention_years(),
+    }
+    return render(request, "participants/retention_review.html", context)
+
+
+def _render_confirmation(request, subject, due, form, delete_url, template_context):
+    summary = (
+        retention.deletion_summary(due)
+        if isinstance(subject, Participant)
+        else retention.referral_deletion_summary(due)
+    )
+    context = {
+        **template_context,
+        "form": form,
+        "due": due,
+        "summary": summary,
+        "delete_url": delete_url,
+        "reference": retention_reference(subject.pk),
+    }
+    return render(request, "participants/retention_confirm_delete.html", context)
+
+
+def _retention_delete(request, *, subject, due, delete, delete_url, template_context):
+    if due is None:
+        # Decided on, or active again, since the confirmation page was shown.
+        messages.error(request, services.NOT_DUE_MESSAGE)
+        return redirect("participants:retention_list")
+    form = RetentionDeleteForm(request.POST)
+    if form.is_valid():
+        try:
+            decision = delete(actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("participants:retention_list")
+        messages.success(
+            request,
+            f"{subject.full_name}'s record has been deleted. The decision is kept as "
+            f"{decision.reference} in the retention decisions",
+        )
+        return redirect("participants:retention_list")
+    return _render_confirmation(request, subject, due, form, delete_url, template_context)
+
+
+def _participant_for_retention(request, pk):
+    participant = access.get_participant_for(request.user, pk, action="retention")
+    due = retention.participant_due(participant, timezone.localdate())
+    return participant, due, {"subject_kind": "participant", "subject": participant}
+
+
+def _referral_for_retention(request, pk):
+    referral = access.get_referral_for(request.user, pk, action="retention")
+    due = retention.referral_due(referral, timezone.localdate())
+    return referral, due, {"subject_kind": "referral", "subject": referral}
+
+
+def _not_due(due) -> None:
+    if due is None:
+        raise Http404("This record is not due for review")
+
+
+@case_roles
+def retention_review(request, pk):
+    participant, due, context = _participant_for_retention(request, pk)
+    _not_due(due)
+    return _retention_review(
+        request,
+        subject=participant,
+        due=due,
+        keep=lambda **kwargs: services.keep_participant_record(participant=participant, **kwargs),
+        delete_url=reverse("participants:retention_delete", args=[participant.pk]),
+        template_context=context,
+    )
+
+
+@require_POST
+@case_roles
+def retention_delete(request, pk):
+    participant, due, context = _participant_for_retention(request, pk)
+    return _retention_delete(
+        request,
+        subject=participant,
+        due=due,
+        delete=lambda **kwargs: services.delete_participant_record(
+            participant=participant, **kwargs
+        ),
+        delete_url=reverse("participants:retention_delete", args=[participant.pk]),
+        template_context=context,
+    )
+
+
+@case_roles
+def retention_referral_review(request, pk):
+    referral, due, context = _referral_for_retention(request, pk)
+    _not_due(due)
+    return _retention_review(
+        request,
+        subject=referral,
+        due=due,
+        keep=lambda **kwargs: services.keep_referral_record(referral=referral, **kwargs),
+        delete_url=reverse("participants:retention_referral_delete", args=[referral.pk]),
+        template_context=context,
+    )
+
+
+@require_POST
+@case_roles
+def retention_referral_delete(request, pk):
+    referral, due, context = _referral_for_retention(request, pk)
+    return _retention_delete(
+        request,
+        subject=referral,
+        due=due,
+        delete=lambda **kwargs: services.delete_referral_record(referral=referral, **kwargs),
+        delete_url=reverse("participants:retention_referral_delete", args=[referral.pk]),
+        template_context=context,
+    )

@@ -15,10 +15,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from participants import services as participant_services
 from participants.models import Participant
 from resettle import access
 from resettle.accounts.models import Service, User
@@ -55,13 +56,27 @@ def _check_period(start: datetime.date, end: datetime.date) -> None:
 def request_compliance_report(
     *, actor: User, participant: Participant, start: datetime.date, end: datetime.date
 ) -> tuple[ReportRequest, bool]:
-    """Ask for a licence-compliance report. Returns the request and whether it was sent."""
+    """Ask for a licence-compliance report. Returns the request and whether it was sent.
+
+    The same request still being made (a double click, a second tab) is returned, not repeated.
+    """
     if not access.can_recall(actor, participant):
         raise ValidationError(
             "Only his offender manager or a service manager can ask for this report"
         )
     _check_period(start, end)
     with transaction.atomic():
+        participant_services.lock_participant(participant)  # one asker at a time about him
+        same = ReportRequest.objects.filter(
+            kind=ReportKind.COMPLIANCE,
+            participant=participant,
+            period_start=start,
+            period_end=end,
+            requested_by=actor,
+            status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING),
+        ).first()
+        if same is not None:
+            return same, _was_sent(same)
         report = ReportRequest.objects.create(
             kind=ReportKind.COMPLIANCE,
             service_id=participant.service_id,
@@ -109,8 +124,13 @@ def request_commissioner_report(
         elif report.status == ReportStatus.FAILED:
             _reset_for_retry(report)
         else:
-            return report, report.status != ReportStatus.QUEUED or report.last_sent_at is not None
+            return report, _was_sent(report)
     return report, send_after_commit(report)
+
+
+def _was_sent(report: ReportRequest) -> bool:
+    """Whether a request asked for again is already with the worker (else the sweep sends it)."""
+    return report.status != ReportStatus.QUEUED or report.last_sent_at is not None
 
 
 @records_actor
@@ -135,12 +155,22 @@ def request_national_rollup(*, actor: User, quarter: Quarter) -> tuple[ReportReq
             report.save()
             report = None
         if report is None:
-            report = ReportRequest.objects.create(
-                kind=ReportKind.NATIONAL,
-                period_start=quarter.start,
-                period_end=quarter.end,
-                requested_by=actor,
-            )
+            try:
+                with transaction.atomic():
+                    report = ReportRequest.objects.create(
+                        kind=ReportKind.NATIONAL,
+                        period_start=quarter.start,
+                        period_end=quarter.end,
+                        requested_by=actor,
+                    )
+            except IntegrityError:
+                # Another commissioner asked at the same moment (no row existed to lock).
+                current = ReportRequest.objects.get(
+                    kind=ReportKind.NATIONAL,
+                    period_start=quarter.start,
+                    superseded_at__isnull=True,
+                )
+                return current, True
         elif report.status == ReportStatus.FAILED:
             _reset_for_retry(report)
         else:

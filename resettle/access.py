@@ -271,9 +271,50 @@ def get_referral_for(user, pk, action: str = "view"):
         referral = referrals_visible_to(user).select_related("service", "participant").get(pk=pk)
     except (ValidationError, ValueError, Referral.DoesNotExist) as error:
         raise Http404("No such referral") from error
-    if action == "manage" and not is_service_manager_of(user, referral.service_id):
+    if action in ("manage", "retention") and not is_service_manager_of(user, referral.service_id):
         raise PermissionDenied("Only the service manager decides on referrals.")
     return referral
+
+
+# --- Retention ------------------------------------------------------------------------------
+#
+# Only a service manager reviews the records of their services that are past the retention
+# period, and decides to keep or delete each one. Others of the service may still read an
+# ended man's record as before; they never see the review list.
+
+RETENTION_ROLES = (Role.SERVICE_MANAGER,)
+
+
+def may_decide_retention(user, participant) -> bool:
+    return is_service_manager_of(user, participant.service_id)
+
+
+PARTICIPANT_ACTIONS["retention"] = may_decide_retention
+
+
+def retention_service_ids(user) -> set[int]:
+    return service_ids_for(user, RETENTION_ROLES)
+
+
+def participants_for_retention_review(user):
+    """Men of the services this user manages (never one they are excluded from)."""
+    from participants.models import Participant
+
+    return without_exclusions(
+        Participant.objects.filter(service_id__in=retention_service_ids(user)), user
+    )
+
+
+def referrals_for_retention_review(user):
+    from participants.models import Referral
+
+    return Referral.objects.filter(service_id__in=retention_service_ids(user))
+
+
+def retention_decisions_visible_to(user):
+    from participants.models import RetentionDecision
+
+    return RetentionDecision.objects.filter(service_id__in=retention_service_ids(user))
 
 
 # --- Risk plans and formulation -----------------------------------------------------------

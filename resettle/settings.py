@@ -86,12 +86,16 @@ INSTALLED_APPS = [
     "crisisline",
     "reports",
 ]
+if not PRODUCTION:
+    # The benchmark dataset generator (generate_dataset); never part of a production image.
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, with an unreachable database in mind (see resettle/core/middleware.py).
+    "resettle.core.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,6 +141,13 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # With the database unreachable a page gives up after 5 seconds and says the service is
+    # unavailable, instead of waiting as long as TCP does (minutes, past gunicorn's timeout).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Pages read a few rows by index: starting parallel workers costs more than it saves and
+    # made the same page slower on a large database than on a small one (benchmarks/).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -223,6 +234,19 @@ STORAGES["reports"] = {
         "directory_permissions_mode": 0o700,
     },
 }
+
+# Records of men whose involvement ended more than this many years ago (counted from the later
+# of the end of his involvement and the last thing recorded about him) are listed for the
+# service manager's review; nothing is deleted without their recorded decision. The default,
+# 20, is the NHS Records Management Code's period for mental-health records ("20 years after
+# last contact"), the longest schedule that applies to this joint NHS and probation record.
+_retention_years = env.str("RECORD_RETENTION_YEARS", default="20").strip()
+if not _retention_years.isdigit() or not 1 <= int(_retention_years) <= 100:
+    raise ImproperlyConfigured(
+        "RECORD_RETENTION_YEARS must be a whole number of years from 1 to 100, "
+        f"not {_retention_years!r}."
+    )
+RECORD_RETENTION_YEARS = int(_retention_years)
 
 # Request size. Nothing is uploaded (tests/core/test_no_uploads.py keeps it so): the largest
 # honest post is a formulation's ten boxes of text. A bigger body is refused with a 400 page

@@ -9,11 +9,14 @@ class RiskplansConfig(AppConfig):
         from participants.events import on_significant_event
         from participants.history import register_history
         from participants.record import RecordTab, register_tab
+        from participants.retention import register_eraser
 
         from .history import AREAS
+        from .retention import ERASER
         from .services import bring_review_forward
 
         register_tab(RecordTab("plans", "Risk and plans", "riskplans:overview", 30))
         on_significant_event(bring_review_forward)
         for area in AREAS:
             register_history(area)
+        register_eraser(ERASER)

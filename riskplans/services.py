@@ -4,7 +4,6 @@ Each is atomic, names its actor (history and timeline written in the same transa
 refuses a save based on an out-of-date version instead of overwriting someone else's work.
 """
 
-import calendar
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,10 +12,12 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from participants import services as participant_services
 from participants.models import Participant
 from participants.timeline import at_start_of_day, record_event
 from resettle import access
 from resettle.audit import records_actor
+from resettle.core.dates import add_months
 
 from .models import (
     Formulation,
@@ -30,14 +31,6 @@ REVIEW_MONTHS = 3
 # After a significant event (recall, serious crisis call, change of address) the plan is
 # reviewed within this many days.
 SOONER_REVIEW_DAYS = 14
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 class StaleEdit(ValidationError):
@@ -92,6 +85,7 @@ def sync_participant_summary(participant: Participant) -> None:
 def record_assessment(
     *, participant: Participant, actor, assessment: RiskAssessment
 ) -> RiskAssessment:
+    participant = participant_services.lock_for_change(participant=participant, actor=actor)
     if assessment.assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": "The assessment date must be today or in the past"})
     if bool(assessment.mappa_category) != bool(assessment.mappa_level):
@@ -131,7 +125,7 @@ def _next_number(queryset) -> int:
 @transaction.atomic
 def start_plan(*, participant: Participant, actor) -> RiskManagementPlan:
     """A new draft version, starting from the version in force (or the latest) if any."""
-    Participant.objects.select_for_update().get(pk=participant.pk)
+    participant = participant_services.lock_for_change(participant=participant, actor=actor)
     open_version = participant.risk_plans.filter(
         status__in=(PlanStatus.DRAFT, PlanStatus.RETURNED, PlanStatus.SUBMITTED)
     ).first()
@@ -156,12 +150,24 @@ def _locked_plan(plan: RiskManagementPlan) -> RiskManagementPlan:
     return RiskManagementPlan.objects.select_for_update().get(pk=plan.pk)
 
 
+def _lock_for_change(plan_or_formulation, actor) -> None:
+    """His record first (as every change to his case does, so none can deadlock), checking
+    that `actor` may still change it; then the caller locks the version itself."""
+    participant_services.lock_for_change(participant=plan_or_formulation.participant, actor=actor)
+
+
+def _lock_for_decision(plan_or_formulation) -> None:
+    """His record first; the caller then checks the decision rule under the lock."""
+    participant_services.lock_participant(plan_or_formulation.participant)
+
+
 @records_actor
 @transaction.atomic
 def save_plan(
     *, plan: RiskManagementPlan, actor, expected_version: int, changes: dict, submit: bool = False
 ) -> RiskManagementPlan:
     """Save the draft; with `submit`, submit it in the same transaction (all or nothing)."""
+    _lock_for_change(plan, actor)
     locked = _locked_plan(plan)
     _check_version(
         locked,
@@ -180,6 +186,7 @@ def save_plan(
 @records_actor
 @transaction.atomic
 def submit_plan(*, plan: RiskManagementPlan, actor) -> RiskManagementPlan:
+    _lock_for_change(plan, actor)
     locked = _locked_plan(plan)
     if not locked.is_editable:
         raise ValidationError(
@@ -220,6 +227,7 @@ def _check_may_decide(plan: RiskManagementPlan, actor) -> None:
 def approve_plan(
     *, plan: RiskManagementPlan, actor, review_due_on: datetime.date | None = None
 ) -> RiskManagementPlan:
+    _lock_for_decision(plan)
     locked = _locked_plan(plan)
     _check_may_decide(locked, actor)
     if locked.status != PlanStatus.SUBMITTED:
@@ -255,6 +263,7 @@ def approve_plan(
 @records_actor
 @transaction.atomic
 def return_plan(*, plan: RiskManagementPlan, actor, comment: str) -> RiskManagementPlan:
+    _lock_for_decision(plan)
     locked = _locked_plan(plan)
     _check_may_decide(locked, actor)
     if locked.status != PlanStatus.SUBMITTED:
@@ -282,6 +291,7 @@ def return_plan(*, plan: RiskManagementPlan, actor, comment: str) -> RiskManagem
 @transaction.atomic
 def bring_review_forward(*, participant: Participant, actor, reason: str) -> None:
     """After a significant event the approved plan is reviewed within SOONER_REVIEW_DAYS."""
+    participant = participant_services.lock_participant(participant)
     plan = participant.risk_plans.select_for_update().filter(status=PlanStatus.APPROVED).first()
     if plan is None:
         return
@@ -321,7 +331,7 @@ FORMULATION_FIELDS = (
 @records_actor
 @transaction.atomic
 def start_formulation(*, participant: Participant, actor) -> Formulation:
-    Participant.objects.select_for_update().get(pk=participant.pk)
+    participant = participant_services.lock_for_change(participant=participant, actor=actor)
     draft = participant.formulations.filter(status=FormulationStatus.DRAFT).first()
     if draft is not None:
         raise ValidationError(
@@ -343,6 +353,7 @@ def start_formulation(*, participant: Participant, actor) -> Formulation:
 def save_formulation(
     *, formulation: Formulation, actor, expected_version: int, changes: dict
 ) -> Formulation:
+    _lock_for_change(formulation, actor)
     locked = Formulation.objects.select_for_update().get(pk=formulation.pk)
     _check_version(
         locked,
@@ -363,6 +374,7 @@ def save_formulation(
 @transaction.atomic
 def make_formulation_current(*, formulation: Formulation, actor) -> Formulation:
     """The psychologist (or service manager) agrees the draft as the team's formulation."""
+    _lock_for_decision(formulation)
     locked = Formulation.objects.select_for_update().get(pk=formulation.pk)
     if not access.can_lead_formulation(actor, locked.participant):
         raise PermissionDenied("The psychologist leads the formulation.")

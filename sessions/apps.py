@@ -10,9 +10,12 @@ class KeyworkConfig(AppConfig):
     def ready(self):
         from participants.history import register_history
         from participants.record import RecordTab, register_tab
+        from participants.retention import register_eraser
 
         from .history import AREAS
+        from .retention import ERASER
 
         register_tab(RecordTab("sessions", "Sessions", "keywork:participant_sessions", 40))
         for area in AREAS:
             register_history(area)
+        register_eraser(ERASER)

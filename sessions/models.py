@@ -71,7 +71,11 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["service", "starts_at"])]
+        indexes = [
+            models.Index(fields=["service", "starts_at"]),
+            # "Outcomes not yet recorded" looks back by end time across every service.
+            models.Index(fields=["ends_at"], name="keywork_session_ends_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"

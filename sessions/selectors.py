@@ -52,11 +52,10 @@ def outcomes_missing(user, now=None) -> list[Session]:
     )
 
 
-def participant_sessions(participant, *, limit: int = 100) -> list[Attendance]:
-    return list(
-        participant.attendances.select_related("session", "recorded_by").order_by(
-            "-session__starts_at"
-        )[:limit]
+def participant_sessions(participant):
+    """His sessions, newest first (the page shows them a page at a time)."""
+    return participant.attendances.select_related("session", "recorded_by").order_by(
+        "-session__starts_at", "-pk"
     )
 
 

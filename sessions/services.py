@@ -14,6 +14,7 @@ from django.utils import timezone
 from participants import services as participant_services
 from participants.models import Participant, Stage, StageChange
 from participants.timeline import record_event
+from resettle import access
 from resettle.accounts.models import Service, User
 from resettle.audit import records_actor
 
@@ -151,6 +152,7 @@ def change_session(
     """Change one session only (one of a series stays one of it; the others are untouched)."""
     if ends_at <= starts_at:
         raise ValidationError({"end_time": "The session must end after it starts"})
+    session = _lock_session(session.pk)
     if session.attendances.exclude(outcome="").exists() and starts_at > timezone.now():
         raise ValidationError(
             "Outcomes are recorded for this session: it cannot move into the future"
@@ -160,6 +162,13 @@ def change_session(
     session.enforceable = enforceable
     session.save()
     return session
+
+
+def _lock_session(session_id) -> Session:
+    """The session row, locked first by whatever records outcomes or moves the session: they
+    happen one after another (an outcome never lands on a session just moved to the future),
+    and, always taken first, this lock cannot be part of a deadlock."""
+    return Session.objects.select_for_update(no_key=True).get(pk=session_id)
 
 
 def _check_outcome(
@@ -179,18 +188,17 @@ def _check_outcome(
 
 
 def _record(
-    attendance: Attendance, *, outcome, absence_reason, rescheduled_by, actor
+    attendance: Attendance, *, session: Session, outcome, absence_reason, rescheduled_by, actor
 ) -> Attendance:
-    locked = (
-        Attendance.objects.select_for_update()
-        .select_related("session", "participant")
-        .get(pk=attendance.pk)
-    )
-    _check_outcome(locked.session, outcome, absence_reason, rescheduled_by)
+    """One man's outcome; the caller holds the session's lock (`_lock_session`)."""
+    locked = Attendance.objects.select_related("participant").get(pk=attendance.pk)
+    locked.session = session
+    _check_outcome(session, outcome, absence_reason, rescheduled_by)
     if locked.outcome:
+        by = f" (by {locked.recorded_by})" if locked.recorded_by else ""
         raise ValidationError(
             f"An outcome is already recorded for {locked.participant.full_name}: "
-            f"{locked.get_outcome_display().lower()}",
+            f"{locked.get_outcome_display().lower()}{by}",
             code="duplicate",
         )
     locked.outcome = outcome
@@ -223,6 +231,7 @@ def record_outcome(
 ) -> Attendance:
     return _record(
         attendance,
+        session=_lock_session(attendance.session_id),
         outcome=outcome,
         absence_reason=absence_reason,
         rescheduled_by=rescheduled_by,
@@ -236,6 +245,7 @@ def record_register(
     *, session: Session, actor: User, outcomes: dict[int, tuple[str, str, str]]
 ) -> int:
     """A group register: every man's outcome in one go, or none at all."""
+    session = _lock_session(session.pk)
     expected = {a.pk: a for a in session.attendances.all()}
     unknown = set(outcomes) - set(expected)
     if unknown:
@@ -248,6 +258,7 @@ def record_register(
             continue
         _record(
             expected[attendance_id],
+            session=session,
             outcome=outcome,
             absence_reason=reason,
             rescheduled_by=rescheduled_by,
@@ -360,6 +371,9 @@ def record_enforcement(
 ) -> EnforcementDecision:
     from .compliance import policy_for, unacceptable_absences_in_window
 
+    participant = participant_services.lock_for_change(
+        participant=participant, actor=actor, may=access.can_recall
+    )
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})
     if decision == EnforcementDecision.Decision.NO_FURTHER_ACTION and not reason.strip():
@@ -397,11 +411,14 @@ def record_recall_decision(
     outcome: str,
     decided_on: datetime.date,
 ) -> RecallDecision:
+    participant_services.lock_for_change(
+        participant=enforcement.participant, actor=actor, may=access.can_recall
+    )
     if enforcement.decision != EnforcementDecision.Decision.RECALL_CONSIDERED:
         raise ValidationError(
             "A recall decision follows a decision to consider recall", code="not_recall"
         )
-    if hasattr(enforcement, "recall_decision"):
+    if RecallDecision.objects.filter(enforcement=enforcement).exists():
         raise ValidationError("The recall decision is already recorded", code="duplicate")
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})

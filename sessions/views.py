@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +32,8 @@ from .forms import (
     SessionForm,
 )
 from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome, SessionNote
+
+SESSIONS_PAGE_SIZE = 25
 
 case_roles = access.role_required(*CASE_ROLES)
 ONE_CLICK = (Outcome.ATTENDED, Outcome.LATE, Outcome.UNACCEPTABLE_ABSENCE)
@@ -301,11 +304,15 @@ def participant_sessions(request, pk):
     today = timezone.localdate()
     start = today - datetime.timedelta(weeks=11)
     policy = compliance.policy_for(participant)
-    attendances = selectors.participant_sessions(participant)
+    page = Paginator(selectors.participant_sessions(participant), SESSIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    attendances = list(page.object_list)
     context = record_context(request, participant, tab="sessions")
     context.update(
         {
             "attendances": attendances,
+            "page": page,
             "notes": selectors.notes_for(
                 request.user, participant, [a.session_id for a in attendances]
             ),

@@ -109,7 +109,11 @@ def seed_services_and_staff() -> dict[str, Service]:
 def extra_seeders():
     """Demo builders of the case apps, in order; each takes the services by key."""
     from crisisline.demo import seed_calls
-    from participants.demo import seed_participants, seed_referrals_only
+    from participants.demo import (
+        seed_participants,
+        seed_records_due_for_review,
+        seed_referrals_only,
+    )
     from reports.demo import seed_reports
     from riskplans.demo import seed_risk
     from sessions.demo import seed_sessions
@@ -121,4 +125,5 @@ def extra_seeders():
         seed_calls,
         seed_sessions,
         seed_reports,
+        seed_records_due_for_review,
     ]

@@ -4,12 +4,37 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from resettle.accounts import services as account_services
+
+from . import outage
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, with the database unreachable in mind.
+
+    An error page leaves the session alone: Django saves nothing for one either, but reads the
+    session first to decide, and with the database down that read waits out another connect
+    timeout and fails again. And a session that cannot be saved because the database went
+    away is the "service unavailable" page, not Django's unstyled "Bad Request".
+    """
+
+    def process_response(self, request, response):
+        if response.status_code >= 500:
+            return response
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as interrupted:
+            unreachable = outage.unreachable_database_error(interrupted)
+            if unreachable is None:
+                raise
+            return outage.service_unavailable(request, unreachable)
 
 
 class NoStoreForSignedInMiddleware:
@@ -20,10 +45,16 @@ class NoStoreForSignedInMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # Error pages are never kept either, and for them nobody is looked up: the database may
+        # be what failed, and looking again would wait for it a second time.
+        if response.status_code >= 500 or self._signed_in(request):
             add_never_cache_headers(response)
         return response
+
+    @staticmethod
+    def _signed_in(request) -> bool:
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated
 
 
 def _go_to(request, url: str):

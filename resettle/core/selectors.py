@@ -96,4 +96,10 @@ def case_worker_panels(*, user, role: str) -> dict:
         panels["open_referrals"] = (
             access.referrals_visible_to(user).filter(status__in=Referral.OPEN_STATUSES).count()
         )
+        from participants import retention
+
+        panels["records_due_for_review"] = retention.due_for_review_count(
+            user, timezone.localdate()
+        )
+        panels["retention_years"] = retention.retention_years()
     return panels

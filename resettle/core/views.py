@@ -1,3 +1,5 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -7,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from resettle import access
 
-from . import selectors
+from . import outage, selectors
 from .health import health_report
 
 
@@ -43,6 +45,11 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    # Django calls this while handling the exception, wherever it was raised (a view, or the
+    # session and sign-in middleware): an unreachable database is an outage, not a bug.
+    unreachable = outage.unreachable_database_error(sys.exc_info()[1])
+    if unreachable is not None:
+        return outage.service_unavailable(request, unreachable)
     # No request context: the database may be the thing that failed.
     return HttpResponseServerError(
         loader.get_template("500.html").render({"service_name": "Resettle"})

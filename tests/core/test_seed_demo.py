@@ -40,3 +40,24 @@ def test_seed_refuses_in_production(settings):
     with pytest.raises(CommandError, match="refuses to run"):
         run_seed()
     assert not Service.objects.exists()
+
+
+def test_seed_gives_each_service_manager_records_due_for_review():
+    from django.utils import timezone
+
+    from participants import retention
+    from resettle import access
+    from resettle.core.demo import demo_email
+
+    run_seed()
+    run_seed()  # still three each: the seeder is idempotent
+    today = timezone.localdate()
+    for key in ("mersey", "northumbria"):
+        manager = User.objects.get(email=demo_email("manager", key))
+        assert retention.due_for_review_count(manager, today) == 3
+        men = retention.with_holds_described(
+            retention.participants_due_for_review(
+                access.participants_for_retention_review(manager), today
+            )
+        )
+        assert [bool(man.holds) for man in men] == [False, True]

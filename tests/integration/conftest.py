@@ -1,6 +1,7 @@
 """A real Celery worker, consuming from Redis, against the test database."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -101,3 +102,55 @@ def celery_through_worker(celery_worker_process, settings):
     """Send tasks through Redis to the real worker instead of running them in-process."""
     with tasks_through_redis(settings) as app:
         yield app
+
+
+def free_port() -> int:
+    """A port nothing listens on (the OS just handed it out and it is closed again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def use_broker(app, url: str) -> None:
+    """Point the app's producers at another broker (the pools are rebuilt on next use)."""
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_unreachable(settings):
+    """Redis is down: Celery is not eager and the broker (and /healthz's Redis) is a closed port."""
+    from resettle.celery import app
+
+    url = f"redis://127.0.0.1:{free_port()}/14"
+    eager, working_broker = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    use_broker(app, url)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REDIS_URL = url  # what /healthz checks
+    yield url
+    app.conf.task_always_eager = eager
+    use_broker(app, working_broker)
+
+
+@pytest.fixture(scope="module")
+def app_server(django_db_setup, django_db_blocker, request):
+    """gunicorn with production settings, reaching the test database through a TcpProxy."""
+    from django.db import connection
+
+    from tests.integration.live_server import start_app_server, stop_app_server
+
+    with django_db_blocker.unblock():
+        database_name = connection.settings_dict["NAME"]
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    server = start_app_server(database_name, f"{module}-server.log")
+    yield server
+    stop_app_server(server)
+
+
+@pytest.fixture
+def live(app_server):
+    """The app server, with the database reachable again after each test."""
+    yield app_server
+    app_server.proxy.restore()

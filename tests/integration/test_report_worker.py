@@ -18,7 +18,7 @@ from django.utils import timezone
 from reports import services
 from reports.models import ReportRequest, ReportStatus
 from reports.quarters import completed_quarters
-from tests.integration.conftest import PRIVATE_ROOT
+from tests.integration.conftest import PRIVATE_ROOT, free_port, use_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -131,19 +131,12 @@ def test_a_worker_killed_mid_report_leaves_one_report_and_one_file(
     assert (report.file.name, report.finished_at, report.file_size) == before
 
 
-def use_broker(app, url: str) -> None:
-    """Point the app's producers at another broker (the pools are rebuilt on next use)."""
-    app.conf.broker_url = url
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 def test_with_the_broker_down_the_request_is_kept_and_the_sweep_sends_it(
     celery_through_worker, personas, service
 ):
     app = celery_through_worker
     working_broker = app.conf.broker_url
-    use_broker(app, "redis://127.0.0.1:6399/14")  # nothing listens here
+    use_broker(app, f"redis://127.0.0.1:{free_port()}/14")  # nothing listens here
     try:
         began = time.monotonic()
         report, sent = ask_commissioner_report(personas, service)

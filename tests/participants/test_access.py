@@ -23,12 +23,14 @@ from participants.models import (
     Goal,
     Licence,
     LicenceCondition,
+    Participant,
     Referral,
     TemporaryAccess,
 )
 from resettle.accounts.roles import Role
 from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 from tests.factories import ReferralFactory, days_ago
+from tests.factories.retention import declined_referral, ended_participant, past_the_period
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +41,22 @@ pytestmark = pytest.mark.django_db
 #   view    – read pages of a participant or referral
 #   change  – the allocated team's write pages
 #   recall  – recording a recall to custody
-#   manage  – team allocation and referral decisions
-KINDS = ("list", "create", "view", "change", "recall", "manage")
+#   manage  – team allocation, referral decisions, and the retention decision on one record
+#   managers – service managers' own lists (records due for review, retention decisions)
+KINDS = ("list", "create", "view", "change", "recall", "manage", "managers")
 EXPECTED = {
-    #                  list create view change recall manage
-    "anonymous": (302, 302, 302, 302, 302, 302),
-    "offender_manager": (200, 200, 200, 200, 200, 403),
-    "keyworker": (200, 403, 200, 200, 403, 403),
-    "psychologist": (200, 403, 200, 200, 403, 403),
-    "colleague": (200, 403, 200, 403, 403, 403),
-    "service_manager": (200, 200, 200, 200, 200, 200),
-    "crisis_worker": (403, 403, 403, 403, 403, 403),
-    "administrator": (403, 403, 403, 403, 403, 403),
-    "commissioner": (403, 403, 403, 403, 403, 403),
-    "outsider": (200, 403, 404, 404, 404, 404),
-    "outsider_manager": (200, 200, 404, 404, 404, 404),
+    #                  list create view change recall manage managers
+    "anonymous": (302, 302, 302, 302, 302, 302, 302),
+    "offender_manager": (200, 200, 200, 200, 200, 403, 403),
+    "keyworker": (200, 403, 200, 200, 403, 403, 403),
+    "psychologist": (200, 403, 200, 200, 403, 403, 403),
+    "colleague": (200, 403, 200, 403, 403, 403, 403),
+    "service_manager": (200, 200, 200, 200, 200, 200, 200),
+    "crisis_worker": (403, 403, 403, 403, 403, 403, 403),
+    "administrator": (403, 403, 403, 403, 403, 403, 403),
+    "commissioner": (403, 403, 403, 403, 403, 403, 403),
+    "outsider": (200, 403, 404, 404, 404, 404, 403),
+    "outsider_manager": (200, 200, 404, 404, 404, 404, 200),
 }
 
 # Every GET page in participants/urls.py: (case id, url name, kind, what its args are).
@@ -85,8 +88,24 @@ GET_PAGES = (
     ("outcome_add", "outcome_add", "change", ("participant",)),
     ("record_access", "record_access", "manage", ("participant",)),
     ("temporary_access", "temporary_access", "view", ("participant",)),
+    ("retention_list", "retention_list", "managers", ()),
+    ("retention_decisions", "retention_decisions", "managers", ()),
+    ("retention_review", "retention_review", "manage", ("ended_long_ago",)),
+    (
+        "retention_referral_review",
+        "retention_referral_review",
+        "manage",
+        ("declined_long_ago",),
+    ),
 )
-POST_ONLY = ("referral_assess", "contact_remove", "exclusion_lift", "temporary_access_end")
+POST_ONLY = (
+    "referral_assess",
+    "contact_remove",
+    "exclusion_lift",
+    "temporary_access_end",
+    "retention_delete",
+    "retention_referral_delete",
+)
 
 
 def expected_status(persona: str, kind: str) -> int:
@@ -154,6 +173,31 @@ def record(participant, personas):
     }
 
 
+RETENTION_SUBJECTS = {"ended_long_ago", "declined_long_ago"}
+
+
+@pytest.fixture
+def with_retention_subjects(record, personas):
+    """The record, plus a man whose involvement ended and a referral declined more than the
+    retention period ago: what a service manager reviews (built only for the tests that ask)."""
+    manager = personas["service_manager"]
+    service = record["participant"].service
+    long_ago = past_the_period(extra_days=30)
+    return {
+        **record,
+        "ended_long_ago": ended_participant(service=service, manager=manager, ended_on=long_ago),
+        "declined_long_ago": declined_referral(
+            service=service, manager=manager, decided_on=long_ago
+        ),
+    }
+
+
+def record_with(request, record, args) -> dict:
+    if RETENTION_SUBJECTS & set(args):
+        return request.getfixturevalue("with_retention_subjects")
+    return record
+
+
 def url_for(record, name: str, args: tuple) -> str:
     values = [record[arg].pk if arg in record else arg for arg in args]
     return reverse(f"participants:{name}", args=values)
@@ -168,10 +212,10 @@ def url_for(record, name: str, args: tuple) -> str:
     ],
 )
 def test_each_page_answers_each_persona_as_the_rules_say(
-    client, client_for, personas, record, name, args, persona, expected
+    client, client_for, personas, record, name, args, persona, expected, request
 ):
     browser = sign_in_as(client, client_for, personas, persona)
-    response = browser.get(url_for(record, name, args))
+    response = browser.get(url_for(record_with(request, record, args), name, args))
     assert_status(response, expected)
 
 
@@ -228,12 +272,44 @@ POST_ONLY_ARGS = {
     "contact_remove": ("participant", "contact"),
     "exclusion_lift": ("participant", "exclusion"),
     "temporary_access_end": ("participant", "grant"),
+    "retention_delete": ("ended_long_ago",),
+    "retention_referral_delete": ("declined_long_ago",),
 }
 
 
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [(persona, expected_status(persona, "manage")) for persona in PERSONAS],
+)
+@pytest.mark.parametrize(
+    ("name", "subject", "model"),
+    [
+        ("retention_delete", "ended_long_ago", Participant),
+        ("retention_referral_delete", "declined_long_ago", Referral),
+    ],
+)
+def test_only_the_service_manager_deletes_a_record_past_the_retention_period(
+    client, client_for, personas, with_retention_subjects, persona, expected, name, subject, model
+):
+    record = with_retention_subjects
+    browser = sign_in_as(client, client_for, personas, persona)
+    response = browser.post(
+        url_for(record, name, (subject,)), {"reason": "Past the period", "confirm": "on"}
+    )
+    deleted = not model.objects.filter(pk=record[subject].pk).exists()
+    if persona == "service_manager":
+        assert response.status_code == 302
+        assert response.url == reverse("participants:retention_list")
+        assert deleted
+    else:
+        assert_status(response, expected)
+        assert not deleted
+
+
 @pytest.mark.parametrize("name", POST_ONLY)
-def test_post_only_urls_refuse_a_get(client_for, personas, record, name):
+def test_post_only_urls_refuse_a_get(client_for, personas, record, name, request):
     args = POST_ONLY_ARGS[name]
+    record = record_with(request, record, args)
     response = client_for(personas["service_manager"]).get(url_for(record, name, args))
     assert response.status_code == 405
 
@@ -243,7 +319,7 @@ def test_post_only_urls_refuse_a_get(client_for, personas, record, name):
 OBJECT_PAGES = [
     pytest.param(name, args, id=case)
     for case, name, _kind, args in GET_PAGES
-    if args and args[0] in ("participant", "referral")
+    if args and args[0] in ("participant", "referral", "ended_long_ago", "declined_long_ago")
 ]
 
 

@@ -234,6 +234,31 @@ def test_history_page_shows_who_changed_what(client_for, personas, participant):
     assert personas["keyworker"].full_name in body
 
 
+def test_history_comes_a_page_at_a_time_with_each_change_before_and_after(
+    client_for, personas, participant
+):
+    for number in range(1, 31):
+        participant.refresh_from_db()
+        services.update_participant(
+            participant=participant, actor=personas["keyworker"],
+            expected_version=participant.version, changes={"phone": f"07700 900{number:03d}"},
+        )  # fmt: skip
+    client = client_for(personas["colleague"])
+    url = reverse("participants:history", args=[participant.pk])
+    first = client.get(url).content.decode()
+    # Newest first; the 25th row down still shows what the phone number was before it.
+    assert "07700 900029 → 07700 900030" in first
+    assert "07700 900005 → 07700 900006" in first
+    assert "07700 900004 → 07700 900005" not in first
+    assert "Older changes" in first and "Newer changes" not in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "07700 900004 → 07700 900005" in second
+    assert "07700 900029 → 07700 900030" not in second
+    assert "Newer changes" in second
+    # A page number that is not a number shows the first page, never an error.
+    assert client.get(url, {"page": "x"}).status_code == 200
+
+
 def test_caseload_search_by_any_identifier_and_filter_by_stage(
     client_for, personas, participant, service
 ):

@@ -170,11 +170,12 @@ def build_full_quarter(service, manager, keyworker, crisis_worker, quarter, peop
     for outside in (at(day(-1), 23, 59), at(end + datetime.timedelta(days=1), 0, 0)):
         crisis_call(service=service, actor=crisis_worker, started_at=outside, urgency=Urgency.EMERGENCY)  # fmt: skip
 
-    # Outcomes: on each release day, then a quarterly review for some.
+    # Outcomes: on each release day, then a quarterly review for some (recorded by the manager:
+    # the keyworker is not in these men's teams).
     on_release = [Accommodation.APPROVED_PREMISES] * 5
     on_release += [Accommodation.TEMPORARY, Accommodation.NFA]
     for index, (man, where) in enumerate(zip(men[:7], on_release, strict=True)):
-        outcome_snapshot(man, keyworker, point=Point.RELEASE, day=day(5 + index),
+        outcome_snapshot(man, manager, point=Point.RELEASE, day=day(5 + index),
                          accommodation=where, occupation=Occupation.NOT_IN_ETE)  # fmt: skip
     later = {
         p1: Occupation.EMPLOYED, p2: Occupation.EMPLOYED, p3: Occupation.EMPLOYED,
@@ -182,9 +183,9 @@ def build_full_quarter(service, manager, keyworker, crisis_worker, quarter, peop
         p9: Occupation.NOT_IN_ETE, p10: Occupation.NOT_IN_ETE,
     }  # fmt: skip
     for man, occupation in later.items():
-        outcome_snapshot(man, keyworker, point=Point.QUARTER, day=day(25),
+        outcome_snapshot(man, manager, point=Point.QUARTER, day=day(25),
                          accommodation=Accommodation.SETTLED, occupation=occupation)  # fmt: skip
-    outcome_snapshot(p6, keyworker, point=Point.QUARTER, day=day(-3),
+    outcome_snapshot(p6, manager, point=Point.QUARTER, day=day(-3),
                      accommodation=Accommodation.SETTLED, occupation=Occupation.EMPLOYED)  # fmt: skip
 
     active_months = sorted(months(when, end) for when in joined[:7] + joined[8:])

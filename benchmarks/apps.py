@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BenchmarksConfig(AppConfig):
+    """The benchmark dataset generator (`generate_dataset`). Not installed in production."""
+
+    name = "benchmarks"
+    verbose_name = "Benchmarks"
