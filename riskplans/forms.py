@@ -109,8 +109,15 @@ class BaseActionFormSet(forms.BaseFormSet):
         return rows
 
 
+# absolute_max: a post claiming a million rows builds (and shows) at most 60, not 1,060.
 ActionFormSet = forms.formset_factory(
-    ActionForm, formset=BaseActionFormSet, extra=2, can_delete=True, max_num=60, validate_max=True
+    ActionForm,
+    formset=BaseActionFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=60,
+    validate_max=True,
+    absolute_max=60,
 )
 
 

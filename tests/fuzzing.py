@@ -268,7 +268,10 @@ class FormCase:
     redirects_on_error: bool = False
     # A refused post is answered with this status and the form's error summary.
     error_status: int = 200
-    max_examples: int = 15  # on top of the hostile_examples() always tried
+    # A page that is neither an error nor a write (e.g. "confirm the deletion" after a
+    # valid first step): nothing may have changed.
+    next_step: Callable[[object], bool] = lambda response: False
+    max_examples: int = 10  # on top of the ~17 hostile_examples() always tried
     # A client made afresh for each example (e.g. someone signing in), instead of the one
     # signed in as `persona` for the whole case.
     fresh_client: Callable[[dict], object] | None = None
@@ -515,6 +518,10 @@ def fuzz_form(case: FormCase, client, world: dict) -> None:
                 expected = expected_changes(case, values)
                 assert changes == expected, f"an accepted post wrote {changes}, not {expected}"
                 check_stored(case, world, values, reader)
+            elif case.next_step(response):
+                event("next step")
+                seen["next step"] += 1
+                assert changes == {}, f"a post that only led on changed {changes}"
             else:
                 event("refused")
                 seen["refused"] += 1

@@ -117,3 +117,28 @@ def test_a_plain_get_changes_nothing_the_snapshot_watches(personas, participant)
     before = snapshot()
     assert client.get(f"/participants/{participant.pk}/").status_code == 200
     assert changed_tables(before, snapshot()) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        # A lone surrogate (U+D800), percent-encoded as a browser never would: U+FFFD each.
+        (b"%ED%A0%80", "Grace\ufffd\ufffd\ufffd"),
+        (b"%FF%FE", "Grace\ufffd\ufffd"),  # bytes that are not UTF-8 at all
+        # Not percent-encoded: Django reads a body that is not UTF-8 as Latin-1.
+        (b"\xed\xa0\x80", "Grace\xed\xa0\x80"),
+    ],
+)
+def test_text_that_is_not_utf_8_is_read_without_error(personas, participant, raw, stored):
+    """Hypothesis cannot send a lone surrogate (it cannot be encoded), so the bytes are sent
+    by hand. Nothing fails: the text is kept as Django decodes it."""
+    client = Client()
+    client.force_login(personas["keyworker"])
+    response = client.post(
+        f"/participants/{participant.pk}/contacts/new/",
+        b"name=Grace" + raw + b"&relationship=Mother",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
+    assert participant.contacts.get().name == stored

@@ -16,11 +16,13 @@ from participants.models import (
     Pathway,
     Referral,
     ReleasePlan,
+    RetentionDecision,
     StageChange,
 )
 from participants.services import save_licence
 from tests.factories import ParticipantFactory, ReferralFactory, days_ago
 from tests.factories.reports import move
+from tests.factories.retention import ended_participant, past_the_period
 from tests.fuzzing import Field, FormCase, fuzz_form, fuzz_query
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +80,9 @@ def world(personas, service, other_service, participant):
     allocate_team(in_community, manager=manager, om=personas["offender_manager"])
     move(in_community, personas["offender_manager"], StageChange.Kind.RELEASED, days_ago(60))
     stranger = ParticipantFactory(service=other_service)
+    past_retention = ended_participant(
+        service=service, manager=manager, ended_on=past_the_period(), family_name="Ashworth"
+    )
     participant.refresh_from_db()
     return {
         **personas,
@@ -86,6 +91,7 @@ def world(personas, service, other_service, participant):
         "referral": referral,
         "in_community": in_community,
         "stranger": stranger,
+        "past_retention": past_retention,
         "personas": personas,
         "service": service,
         "other_service": other_service,
@@ -449,6 +455,54 @@ CASES = [
         saved=lambda w: w["participant"].temporary_access.order_by("-granted_at").first(),
         shown_on=url("record_access", "participant"),
         shown_by="service_manager",
+    ),
+]
+
+
+def retention_page(world) -> str:
+    return reverse("participants:retention_decisions")
+
+
+CASES += [
+    FormCase(
+        id="retention_decision",
+        form=forms.RetentionDecisionForm,
+        persona="service_manager",
+        url=url("retention_review", "past_retention"),
+        fields=[
+            Field("decision", "choice", valid="keep", choices=("delete", "shred")),
+            Field("keep_reason", "text", valid="Civil claim pending", stored_in="reason"),
+            Field("next_review_on", "date", valid=parts(days_ago(-365))),
+            Field("delete_reason", "text", valid="", kept_when=lambda values: False),
+        ],
+        writes={"participants.RetentionDecision": 1, "participants.HistoricalRetentionDecision": 1},
+        saved=lambda w: RetentionDecision.objects.order_by("-decided_at").first(),
+        shown_on=retention_page,
+        next_step=lambda response: b"cannot be brought back" in response.content,
+    ),
+    FormCase(
+        id="retention_delete",
+        form=forms.RetentionDeleteForm,
+        persona="service_manager",
+        url=url("retention_delete", "past_retention"),
+        fields=[
+            Field("reason", "text", valid="No reason to keep it any longer"),
+            Field("confirm", "bool", valid="on"),
+        ],
+        # He goes, with his history; the decision stays.
+        writes={
+            "participants.Participant": -1,
+            "participants.HistoricalParticipant": -2,
+            "participants.Referral": -1,
+            "participants.HistoricalReferral": -2,
+            "participants.StageChange": -2,
+            "participants.HistoricalStageChange": -2,
+            "participants.TimelineEvent": -2,
+            "participants.RetentionDecision": 1,
+            "participants.HistoricalRetentionDecision": 1,
+        },
+        saved=lambda w: RetentionDecision.objects.order_by("-decided_at").first(),
+        shown_on=retention_page,
     ),
 ]
 

@@ -201,3 +201,13 @@ def test_an_action_too_long_is_listed_in_the_error_summary_and_nothing_is_saved(
     assert 'href="#id_actions-0-owner"' in summary
     plan = RiskManagementPlan.objects.get(pk=world["draft"].pk)
     assert (plan.actions, plan.lock_version) == ([], world["draft_version"])
+
+
+def test_a_post_claiming_a_million_action_rows_is_refused_without_building_them(world, client_for):
+    case = CASES[1].resolve(world)
+    data = case.build({"actions-TOTAL_FORMS": "1000000"})
+    response = client_for(world["keyworker"]).post(case.url(world), data)
+    assert response.status_code == 200
+    assert "Please submit at most 60 forms" in response.content.decode()
+    assert len(response.context["actions"].forms) == 60
+    assert RiskManagementPlan.objects.get(pk=world["draft"].pk).lock_version == 1
