@@ -200,53 +200,60 @@ def _described(records, holds: list[Hold], how_ended: Callable) -> list:
 # --- Who is due for review --------------------------------------------------------------------
 
 
-def participants_due_for_review(participants: QuerySet, today: datetime.date) -> QuerySet:
-    """Of `participants` (already scoped to the user), those due for review, oldest first,
-    each with `last_activity`, `ending`, `last_decision_at` and a `hold_<key>` per hold."""
+def _participants_due(participants: QuerySet, today: datetime.date) -> QuerySet:
+    """The rule itself: ended before the cutoff, nothing recorded since, not kept for now."""
     cutoff = review_cutoff(today)
     last_activity = (
         TimelineEvent.objects.filter(participant=OuterRef("pk"))
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
+    return (
+        participants.filter(stage=Stage.ENDED, stage_since__lt=cutoff)
+        .annotate(last_activity=Subquery(last_activity))
+        .filter(Q(last_activity__isnull=True) | Q(last_activity__lt=_start_of(cutoff)))
+        .filter(_not_kept(today))
+    )
+
+
+def participants_due_for_review(participants: QuerySet, today: datetime.date) -> QuerySet:
+    """Of `participants` (already scoped to the user), those due for review, oldest first,
+    each with `last_activity`, `ending`, `last_decision_at` and a `hold_<key>` per hold."""
     ending = (
         StageChange.objects.filter(participant=OuterRef("pk"), kind=StageChange.Kind.ENDED)
         .order_by("-effective_on", "-recorded_at")
         .values("ending")[:1]
     )
-    due = (
-        participants.filter(stage=Stage.ENDED, stage_since__lt=cutoff)
-        .annotate(last_activity=Subquery(last_activity))
-        .filter(Q(last_activity__isnull=True) | Q(last_activity__lt=_start_of(cutoff)))
-        .filter(_not_kept(today))
-        .annotate(ending=Subquery(ending), last_decision_at=_last_decision_at())
+    due = _participants_due(participants, today).annotate(
+        ending=Subquery(ending), last_decision_at=_last_decision_at()
     )
     return _with_holds(due, _PARTICIPANT_HOLDS, today).order_by(
         "stage_since", "family_name", "given_name"
     )
 
 
+def _referrals_due(referrals: QuerySet, today: datetime.date) -> QuerySet:
+    return referrals.filter(
+        status__in=(Referral.Status.DECLINED, Referral.Status.WITHDRAWN),
+        participant__isnull=True,
+        decided_on__lt=review_cutoff(today),
+    ).filter(_not_kept(today))
+
+
 def referrals_due_for_review(referrals: QuerySet, today: datetime.date) -> QuerySet:
     """Of `referrals` (already scoped), those declined or withdrawn more than the period ago."""
-    due = (
-        referrals.filter(
-            status__in=(Referral.Status.DECLINED, Referral.Status.WITHDRAWN),
-            participant__isnull=True,
-            decided_on__lt=review_cutoff(today),
-        )
-        .filter(_not_kept(today))
-        .annotate(last_decision_at=_last_decision_at())
-    )
+    due = _referrals_due(referrals, today).annotate(last_decision_at=_last_decision_at())
     return _with_holds(due, _REFERRAL_HOLDS, today).order_by(
         "decided_on", "family_name", "given_name"
     )
 
 
 def due_for_review_count(user, today: datetime.date) -> int:
-    """How many records of the services this user manages are due for review (two queries)."""
+    """How many records of the services this user manages are due for review (two queries;
+    the count needs the rule only, not the holds and descriptions the list shows)."""
     return (
-        participants_due_for_review(access.participants_for_retention_review(user), today).count()
-        + referrals_due_for_review(access.referrals_for_retention_review(user), today).count()
+        _participants_due(access.participants_for_retention_review(user), today).count()
+        + _referrals_due(access.referrals_for_retention_review(user), today).count()
     )
 
 
