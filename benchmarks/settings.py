@@ -8,5 +8,3 @@ REQUIRE_TWO_FACTOR = True
 ROOT_URLCONF = "benchmarks.urls"
 # The measuring process keeps one connection, as a gunicorn worker does.
 DATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405
-if "benchmarks" not in INSTALLED_APPS:  # noqa: F405
-    INSTALLED_APPS.append("benchmarks")  # noqa: F405
