@@ -1,12 +1,14 @@
 """The record's change history: every saved version of his details and related records."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import F, Window
-from django.db.models.functions import Lag
+from django.db import connections
+from django.db.models import QuerySet
 
 from resettle import access
+from resettle.accounts.models import User
 
 from .models import Participant, Referral
 
@@ -20,13 +22,24 @@ class HistoryArea:
     query: Callable
 
 
+@functools.cache
+def _historical_model(model):
+    return model.history.model
+
+
+def versions_of(model) -> QuerySet:
+    """Every saved version of this kind of record. (`Model.history` builds a new manager
+    class on each use, a fifth of a millisecond; the history page asks for 25 kinds.)"""
+    return _historical_model(model)._default_manager.all()
+
+
 def _own(model_attr: str):
-    return lambda p, user: getattr(p, model_attr).model.history.filter(participant_id=p.pk)
+    return lambda p, user: versions_of(getattr(p, model_attr).model).filter(participant_id=p.pk)
 
 
 def _managers_only(model_attr: str):
     def query(p, user):
-        rows = getattr(p, model_attr).model.history.filter(participant_id=p.pk)
+        rows = versions_of(getattr(p, model_attr).model).filter(participant_id=p.pk)
         return rows if access.is_service_manager_of(user, p.service_id) else rows.none()
 
     return query
@@ -35,14 +48,14 @@ def _managers_only(model_attr: str):
 def _licence_conditions(p, user):
     from .models import Licence, LicenceCondition
 
-    return LicenceCondition.history.filter(
+    return versions_of(LicenceCondition).filter(
         licence_id__in=Licence.objects.filter(participant=p).values("pk")
     )
 
 
 _AREAS: list[HistoryArea] = [
-    HistoryArea("Personal details", lambda p, user: Participant.history.filter(id=p.pk)),
-    HistoryArea("Referral", lambda p, user: Referral.history.filter(participant_id=p.pk)),
+    HistoryArea("Personal details", lambda p, user: versions_of(Participant).filter(id=p.pk)),
+    HistoryArea("Referral", lambda p, user: versions_of(Referral).filter(participant_id=p.pk)),
     HistoryArea("Stage", _own("stage_changes")),
     HistoryArea("Team", _own("allocations")),
     HistoryArea("Licence", _own("licences")),
@@ -75,58 +88,82 @@ class HistoryPage:
     has_next: bool
 
 
-def _with_previous_version(rows):
-    """Each version knows which version came before it (a window over the same record's
-    versions), so the page can show the before/after of its oldest rows too."""
-    order = [F("history_date").asc(), F("history_id").asc()]
-    return rows.annotate(
-        previous_history_id=Window(Lag("history_id"), partition_by=[F("id")], order_by=order)
+def _page_rows(readable: dict[int, QuerySet], page: int) -> list[tuple]:
+    """One query across every kind of record this user may read: which versions fall on the
+    page, newest first, each with the version of the same record that came before it (a
+    window over that record's versions, so the page's oldest rows still show their before).
+
+    Each kind's own queryset says which of its rows he may read; the window and the union
+    around them are written here (the ORM took 6 ms to build the same thing for 25 kinds)."""
+    parts, params = [], []
+    for index, rows in readable.items():
+        sql, row_params = (
+            rows.order_by().values_list("history_id", "id", "history_date").query.sql_with_params()
+        )
+        parts.append(
+            f"SELECT {int(index)} AS area_index, v.history_id, "  # noqa: S608 (no user text)
+            "LAG(v.history_id) OVER (PARTITION BY v.id ORDER BY v.history_date, v.history_id)"
+            f" AS previous_history_id, v.history_date FROM ({sql}) v"
+        )
+        params.extend(row_params)
+    if not parts:
+        return []
+    newest_first = (
+        " UNION ALL ".join(parts)
+        + " ORDER BY history_date DESC, area_index, history_id DESC LIMIT %s OFFSET %s"
     )
+    with connections[next(iter(readable.values())).db].cursor() as cursor:
+        cursor.execute(newest_first, [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE])
+        return cursor.fetchall()
 
 
 def change_history(participant: Participant, user, page: int = 1) -> HistoryPage:
     """Newest first, a page at a time: who changed what, when, and the before/after of each
-    field changed, across every record about him that this user may read (one query per kind
-    of record, each reading no more rows than the page needs)."""
-    wanted = page * PAGE_SIZE + 1
+    field changed, across every record about him that this user may read. One query picks
+    the page's rows; then one per kind of record on the page reads those versions in full,
+    and one more their authors (never one per row)."""
+    readable = {
+        index: rows
+        for index, area in enumerate(_AREAS)
+        if not (rows := area.query(participant, user)).query.is_empty()
+    }
+    picked = _page_rows(readable, page)
+    shown = picked[:PAGE_SIZE]
+    wanted: dict[int, set[int]] = {}
+    for area_index, history_id, previous_id, _ in shown:
+        wanted.setdefault(area_index, set()).update({history_id, previous_id} - {None})
+    versions = {
+        (area_index, version.history_id): version
+        for area_index, history_ids in wanted.items()
+        for version in _versions_by_id(readable[area_index].model, history_ids)
+    }
+    authors = User.objects.in_bulk(
+        {versions[(area_index, history_id)].history_user_id for area_index, history_id, *_ in shown}
+        - {None}
+    )
     rows = []
-    for history_area in _AREAS:
-        records = (
-            _with_previous_version(history_area.query(participant, user))
-            .select_related("history_user")
-            .order_by("-history_date", "-history_id")[:wanted]
+    for area_index, history_id, previous_id, _ in shown:
+        record = versions[(area_index, history_id)]
+        rows.append(
+            {
+                "area": _AREAS[area_index].label,
+                "record": record,
+                "who": authors.get(record.history_user_id),
+                "changes": _diff(record, versions.get((area_index, previous_id))),
+            }
         )
-        rows.extend({"area": history_area.label, "record": record} for record in records)
-    rows.sort(key=lambda row: row["record"].history_date, reverse=True)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    previous = _previous_versions(rows, shown)
-    for row in shown:
-        row["changes"] = _diff(row["record"], previous.get(_key(row["record"])))
-    return HistoryPage(rows=shown, number=page, has_next=len(rows) > page * PAGE_SIZE)
+    return HistoryPage(rows=rows, number=page, has_next=len(picked) > PAGE_SIZE)
 
 
-def _key(record) -> tuple:
-    return (type(record), record.history_id)
-
-
-def _previous_versions(rows: list[dict], shown: list[dict]) -> dict:
-    """The version before each changed row shown: from the rows already read, else one query
-    per kind of record (only when a record's earlier versions fell outside what was read)."""
-    by_key = {_key(row["record"]): row["record"] for row in rows}
-    previous, missing = {}, {}
-    for row in shown:
-        record = row["record"]
-        if record.history_type != "~" or record.previous_history_id is None:
-            continue
-        wanted = (type(record), record.previous_history_id)
-        if wanted in by_key:
-            previous[_key(record)] = by_key[wanted]
-        else:
-            missing.setdefault(type(record), {})[record.previous_history_id] = _key(record)
-    for model, keys in missing.items():
-        for older in model._default_manager.filter(history_id__in=keys):
-            previous[keys[older.history_id]] = older
-    return previous
+def _versions_by_id(historical_model, history_ids):
+    # Written out: the ORM's query for a historical model took a millisecond to build.
+    connection = connections[historical_model._default_manager.db]
+    table = connection.ops.quote_name(historical_model._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(history_ids))
+    return historical_model._default_manager.raw(
+        f"SELECT * FROM {table} WHERE history_id IN ({placeholders})",  # noqa: S608
+        list(history_ids),
+    )
 
 
 def _diff(record, previous) -> list[dict]:

@@ -138,17 +138,43 @@ def is_service_manager_of(user, service_id: int) -> bool:
     return role_in_service(user, service_id) == Role.SERVICE_MANAGER
 
 
+def allocated_to(user):
+    """An expression true for the men whose allocated team this user is in (guardian's object
+    permission to change the participant) or whose record he has break-glass access to: one
+    subquery, so a page answers "may he change this record?" without a query of its own."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Exists, OuterRef
+
+    from participants.models import Participant, ParticipantUserObjectPermission
+
+    team = ParticipantUserObjectPermission.objects.filter(
+        user_id=user.pk,
+        content_object_id=OuterRef("pk"),
+        permission__codename="change_participant",
+        permission__content_type=ContentType.objects.get_for_model(Participant),
+    )
+    temporary = active_temporary_access().filter(staff_id=user.pk, participant_id=OuterRef("pk"))
+    return Exists(team) | Exists(temporary)
+
+
+def _allocation_rule(user, holds_allocation) -> bool:
+    # As guardian: an inactive account holds nothing; a superuser holds every object permission.
+    if not user.is_active:
+        return False
+    return user.is_superuser or bool(holds_allocation())
+
+
 def is_allocated_to(user, participant) -> bool:
     """Whether this user has the allocated team's rights: guardian's object permission for the
     team, or break-glass temporary access that has not expired (answered once per request)."""
+    from participants.models import Participant
+
     cache = participant.__dict__.setdefault("_allocated_cache", {})
     if user.pk not in cache:
-        from guardian.core import ObjectPermissionChecker
-
-        checker = ObjectPermissionChecker(user)
-        cache[user.pk] = checker.has_perm(
-            "change_participant", participant
-        ) or has_temporary_access(user, participant)
+        cache[user.pk] = _allocation_rule(
+            user,
+            lambda: Participant.objects.filter(allocated_to(user), pk=participant.pk).exists(),
+        )
     return cache[user.pk]
 
 
@@ -210,13 +236,21 @@ def get_participant_for(user, pk, action: str = "view"):
     from resettle.audit import log_record_access
 
     try:
-        participant = participants_visible_to(user).select_related("service").get(pk=pk)
+        participant = (
+            participants_visible_to(user)
+            .select_related("service")
+            .annotate(user_is_allocated=allocated_to(user))
+            .get(pk=pk)
+        )
     except (ValidationError, ValueError, Participant.DoesNotExist) as error:
         if Participant.objects.filter(pk=pk).exists() if is_uuid(pk) else False:
             log_record_access(user=user, participant_id=pk, allowed=False)
             if is_excluded_in_own_service(user, pk):
                 raise ExcludedFromRecord("You are excluded from this record.") from error
         raise Http404("No such participant") from error
+    participant.__dict__["_allocated_cache"] = {
+        user.pk: _allocation_rule(user, lambda: participant.user_is_allocated)
+    }
     role = role_in_service(user, participant.service_id) or ""
     if not PARTICIPANT_ACTIONS[action](user, participant):
         log_record_access(user=user, participant_id=participant.pk, allowed=False, role=role)

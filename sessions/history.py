@@ -3,7 +3,7 @@
 Notes restricted to one agency (and their addenda) appear only to staff who may read them.
 """
 
-from participants.history import HistoryArea
+from participants.history import HistoryArea, versions_of
 from participants.timeline import may_read
 
 from .models import (
@@ -22,24 +22,26 @@ def _readable_notes(participant, user):
 
 
 AREAS = (
-    HistoryArea("Attendance", lambda p, user: Attendance.history.filter(participant_id=p.pk)),
+    HistoryArea("Attendance", lambda p, user: versions_of(Attendance).filter(participant_id=p.pk)),
     HistoryArea(
         "Session notes",
-        lambda p, user: SessionNote.history.filter(id__in=_readable_notes(p, user).values("pk")),
+        lambda p, user: versions_of(SessionNote).filter(
+            id__in=_readable_notes(p, user).values("pk")
+        ),
     ),
     HistoryArea(
         "Note addenda",
-        lambda p, user: NoteAddendum.history.filter(
+        lambda p, user: versions_of(NoteAddendum).filter(
             note_id__in=_readable_notes(p, user).values("pk")
         ),
     ),
     HistoryArea(
         "Enforcement decisions",
-        lambda p, user: EnforcementDecision.history.filter(participant_id=p.pk),
+        lambda p, user: versions_of(EnforcementDecision).filter(participant_id=p.pk),
     ),
     HistoryArea(
         "Recall decisions",
-        lambda p, user: RecallDecision.history.filter(
+        lambda p, user: versions_of(RecallDecision).filter(
             enforcement_id__in=EnforcementDecision.objects.filter(participant=p).values("pk")
         ),
     ),
