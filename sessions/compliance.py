@@ -75,7 +75,12 @@ class ComplianceRate:
 def compliance_rate(
     participant: Participant, start: datetime.date, end: datetime.date
 ) -> ComplianceRate:
-    outcomes = list(enforceable_outcomes(participant, start, end).values_list("outcome", flat=True))
+    outcomes = enforceable_outcomes(participant, start, end).values_list("outcome", flat=True)
+    return rate_of(outcomes)
+
+
+def rate_of(outcomes) -> ComplianceRate:
+    """The rate over these recorded outcomes of enforceable sessions."""
     counted = [o for o in outcomes if o not in NOT_COUNTED]
     return ComplianceRate(compliant=sum(1 for o in counted if o in COMPLIANT), counted=len(counted))
 
@@ -133,6 +138,13 @@ def enforcement_prompt(
     today = today or timezone.localdate()
     policy = policy_for(participant)
     absences = unacceptable_absences_in_window(participant, today, policy.window_months)
+    return prompt_for(participant, policy, absences)
+
+
+def prompt_for(
+    participant: Participant, policy: CompliancePolicy, absences: list[Attendance]
+) -> EnforcementPrompt | None:
+    """The prompt, given his unacceptable absences in the policy's window (oldest first)."""
     if len(absences) < policy.warning_threshold or not absences:
         return None
     latest = timezone.localtime(absences[-1].session.starts_at).date()
@@ -159,13 +171,19 @@ def weekly_attendance(
     participant: Participant, start: datetime.date, end: datetime.date
 ) -> list[Week]:
     """Week by week (Monday start): expected days against days attended, and each absence."""
-    expected = expected_days_per_week(participant)
-    monday = start - datetime.timedelta(days=start.weekday())
-    rows = list(
-        enforceable_outcomes(participant, monday, end)
-        .select_related("session")
-        .order_by("session__starts_at")
+    rows = enforceable_outcomes(participant, _monday_of(start), end).select_related("session")
+    return weeks_of(
+        rows.order_by("session__starts_at"), start, end, expected_days_per_week(participant)
     )
+
+
+def _monday_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> list[Week]:
+    """Recorded outcomes of enforceable sessions (with their sessions) into weeks."""
+    monday = _monday_of(start)
     weeks: dict[datetime.date, dict] = {}
     cursor = monday
     while cursor <= end:
@@ -189,3 +207,35 @@ def weekly_attendance(
         )
         for key, value in weeks.items()
     ]
+
+
+@dataclass(frozen=True)
+class RecentCompliance:
+    """What his sessions page shows: the last 12 weeks week by week with their rate, and the
+    unacceptable absences that count towards the policy's thresholds."""
+
+    policy: CompliancePolicy
+    weeks: list[Week]
+    rate: ComplianceRate
+    absences: list[Attendance]
+    prompt: EnforcementPrompt | None
+
+
+def recent_compliance(participant: Participant, today: datetime.date, weeks: int = 12):
+    """The same rules as above, each record read once (the page used to read them twice)."""
+    start = today - datetime.timedelta(weeks=weeks - 1)
+    policy = policy_for(participant)
+    rows = list(
+        enforceable_outcomes(participant, _monday_of(start), today)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+    since, _ = day_bounds(start, today)
+    absences = unacceptable_absences_in_window(participant, today, policy.window_months)
+    return RecentCompliance(
+        policy=policy,
+        weeks=weeks_of(rows, start, today, expected_days_per_week(participant)),
+        rate=rate_of(row.outcome for row in rows if row.session.starts_at >= since),
+        absences=absences,
+        prompt=prompt_for(participant, policy, absences),
+    )

@@ -301,9 +301,7 @@ def risk_concern_seen(request, note_id):
 @case_roles
 def participant_sessions(request, pk):
     participant = access.get_participant_for(request.user, pk)
-    today = timezone.localdate()
-    start = today - datetime.timedelta(weeks=11)
-    policy = compliance.policy_for(participant)
+    recent = compliance.recent_compliance(participant, timezone.localdate())
     page = Paginator(selectors.participant_sessions(participant), SESSIONS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -316,13 +314,11 @@ def participant_sessions(request, pk):
             "notes": selectors.notes_for(
                 request.user, participant, [a.session_id for a in attendances]
             ),
-            "weeks": compliance.weekly_attendance(participant, start, today),
-            "rate_12_weeks": compliance.compliance_rate(participant, start, today),
-            "absences": compliance.unacceptable_absences_in_window(
-                participant, today, policy.window_months
-            ),
-            "policy": policy,
-            "prompt": compliance.enforcement_prompt(participant, today),
+            "weeks": recent.weeks,
+            "rate_12_weeks": recent.rate,
+            "absences": recent.absences,
+            "policy": recent.policy,
+            "prompt": recent.prompt,
             "decisions": list(
                 participant.enforcement_decisions.select_related(
                     "decided_by", "recall_decision"
