@@ -4,7 +4,10 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Window
+from django.db.models.functions import Lag
 
+from participants.history import versions_of
 from participants.models import Participant
 
 from .models import (
@@ -16,7 +19,7 @@ from .models import (
     RiskManagementPlan,
 )
 
-MAX_VERSIONS_LISTED = 500
+VERSIONS_PAGE_SIZE = 25
 
 
 def plan_for(participant: Participant, plan_id) -> RiskManagementPlan | None:
@@ -125,13 +128,23 @@ HISTORY_KINDS = {
 }
 
 
-def versions(participant: Participant, kind: str) -> list:
-    model = HISTORY_KINDS[kind]["model"]
-    return list(
-        model.history.filter(participant_id=participant.pk)
+def versions(participant: Participant, kind: str):
+    """His saved versions of one kind, newest first, light enough to list a page of them:
+    who saved each and when, its number and status, and which version came before it."""
+    listed = ("history_id", "history_date", "history_user__full_name")
+    listed += ("assessed_on",) if kind == "assessment" else ("number", "status")
+    oldest_first = [F("history_date").asc(), F("history_id").asc()]
+    return (
+        _saved(participant, kind)
         .select_related("history_user")
-        .order_by("-history_date")[:MAX_VERSIONS_LISTED]
+        .only(*listed)
+        .annotate(previous_history_id=Window(Lag("history_id"), order_by=oldest_first))
+        .order_by("-history_date", "-history_id")
     )
+
+
+def _saved(participant: Participant, kind: str):
+    return versions_of(HISTORY_KINDS[kind]["model"]).filter(participant_id=participant.pk)
 
 
 PILLAR_LABELS = dict(Pillar.choices)
@@ -153,10 +166,18 @@ def _display(record, field: str) -> str:
     return "" if value is None else str(value)
 
 
-def compare(versions_list: list, a: str | None, b: str | None, *, kind: str) -> dict | None:
-    """Two saved versions side by side, each field marked when it differs."""
-    by_id = {str(record.history_id): record for record in versions_list}
-    left, right = by_id.get(a or ""), by_id.get(b or "")
+def compare(participant: Participant, kind: str, a: str | None, b: str | None) -> dict | None:
+    """Two of his saved versions side by side, each field marked when it differs."""
+    wanted = {value for value in (a, b) if value and value.isdigit() and len(value) < 19}
+    if len(wanted) != 2:
+        return None
+    by_id = {
+        str(record.history_id): record
+        for record in _saved(participant, kind)
+        .filter(history_id__in=wanted)
+        .select_related("history_user")
+    }
+    left, right = by_id.get(a), by_id.get(b)
     if left is None or right is None:
         return None
     if left.history_date > right.history_date:

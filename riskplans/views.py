@@ -2,10 +2,12 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from participants.record import record_context
@@ -276,15 +278,19 @@ def version_history(request, pk, kind):
     if kind not in selectors.HISTORY_KINDS:
         raise Http404("No such history")
     participant = access.get_participant_for(request.user, pk)
-    versions = selectors.versions(participant, kind)
-    compare = selectors.compare(versions, request.GET.get("a"), request.GET.get("b"), kind=kind)
+    a, b = request.GET.get("a"), request.GET.get("b")
+    page = Paginator(selectors.versions(participant, kind), selectors.VERSIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = record_context(request, participant, tab="plans")
     context.update(
         {
             "kind": kind,
             "kind_label": selectors.HISTORY_KINDS[kind]["label"],
-            "versions": versions,
-            "comparison": compare,
+            "page": page,
+            "versions": page.object_list,
+            "comparison": selectors.compare(participant, kind, a, b),
+            "querystring": urlencode({k: v for k, v in (("a", a), ("b", b)) if v}),
             "history_url": reverse("riskplans:history", args=[participant.pk, kind]),
         }
     )

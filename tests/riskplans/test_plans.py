@@ -327,6 +327,62 @@ def test_comparison_marks_changed_fields(client_for, personas, participant):
     assert not rows["Expected days a week"]["changed"]
 
 
+def test_versions_are_listed_a_page_at_a_time_each_with_what_changed(
+    client_for, personas, participant
+):
+    plan = services.start_plan(participant=participant, actor=personas["keyworker"])
+    for number in range(1, 30):
+        plan = services.save_plan(
+            plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version,
+            changes={"contingency_plan": f"Wording {number}"},
+        )  # fmt: skip
+    saved = list(plan.history.order_by("history_date", "history_id"))
+    assert len(saved) == 30
+    client = client_for(personas["colleague"])
+    url = reverse("riskplans:history", args=[participant.pk, "plan"])
+    first = client.get(url)
+    body = first.content.decode()
+    assert "30 saved versions, newest first (1 to 25 shown)" in body
+    assert [v.history_id for v in first.context["versions"]] == [
+        v.history_id for v in reversed(saved[5:])
+    ]
+    # The oldest version on page 1 still links to what changed since the one on page 2.
+    oldest_shown, before_it = saved[5], saved[4]
+    link = f"?a={before_it.history_id}&amp;b={oldest_shown.history_id}"
+    assert link in body
+    compared = client.get(url, {"a": before_it.history_id, "b": oldest_shown.history_id})
+    rows = {row["label"]: row for row in compared.context["comparison"]["rows"]}
+    assert (rows["Contingency plan"]["old"], rows["Contingency plan"]["new"]) == (
+        "Wording 4",
+        "Wording 5",
+    )
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "26 to 30 shown" in second
+    # The very first version has nothing before it to compare with.
+    assert f'b={saved[0].history_id}"' not in second
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"a": "1", "b": "x"}, {"a": "99999999", "b": "99999998"}, {"a": "1" * 40, "b": "2"}],
+)
+def test_a_comparison_of_versions_that_are_not_his_shows_none(
+    client_for, personas, participant, query
+):
+    other = ParticipantFactory(service=participant.service)
+    theirs = services.start_plan(participant=other, actor=personas["service_manager"])
+    mine = services.start_plan(participant=participant, actor=personas["keyworker"])
+    url = reverse("riskplans:history", args=[participant.pk, "plan"])
+    client = client_for(personas["colleague"])
+    for params in (
+        query,
+        {"a": mine.history.get().history_id, "b": theirs.history.get().history_id},
+    ):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        assert response.context["comparison"] is None
+
+
 def test_saving_the_draft_keeps_the_actions_not_touched(client_for, personas, participant):
     plan = services.start_plan(participant=participant, actor=personas["keyworker"])
     plan = services.save_plan(

@@ -26,19 +26,17 @@ SMALL = 2
 LARGE = 50
 
 # Absolute budgets: the highest count measured for the page (any persona) plus a margin of 2.
-# Measured, the same at 2 and at 50 versions (service manager / offender manager /
-# colleague): plan detail 8/10/10, overview 10/12/12, history 8/10/10, history with a
-# comparison 8/10/10. Each includes 3 for session, user and memberships, 3 for saving the
-# session (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release), 1 for the participant and
-# the page's own reads (the plan; plans, formulations and assessments; the saved versions);
-# the others add 2 for guardian's object-permission lookup (user and group permissions),
-# which the service manager does not need. The comparison costs no query of its own: it is
-# made from the versions already listed.
+# Measured, the same at 2 and at 50 versions and for every persona: plan detail 9, overview
+# 11, history 10, history with a comparison 11. Each includes 3 for session, user and
+# memberships, 3 for saving the session (SESSION_SAVE_EVERY_REQUEST: savepoint, update,
+# release), 1 for the participant (whether he is allocated to the user rides on it) and 1 for
+# the access log, then the page's own reads: the history lists a page of versions (a count and
+# the page), and a comparison reads the two versions compared in full.
 BUDGETS = {
-    "plan_detail": 12,
-    "overview": 14,
+    "plan_detail": 11,
+    "overview": 13,
     "history": 12,
-    "history_compared": 12,
+    "history_compared": 13,
 }
 
 ACTION = {"pillar": "supervision", "action": "Weekly meeting", "owner": "OM", "due": "Weekly"}
