@@ -182,7 +182,7 @@ class Dataset:
             "location_kind location_detail enforceable created_by_id created_at",
             Session.staff.through: "id session_id user_id",
             Attendance: "id session_id participant_id outcome absence_reason rescheduled_by "
-            "recorded_by_id recorded_at",
+            "recorded_by_id recorded_at session_starts_at",
             SessionNote: "id session_id participant_id author_id summary narrative pathways "
             "risk_concern visibility risk_concern_seen_at risk_concern_seen_by_id created_at",
             NoteAddendum: "id note_id author_id text created_at",

@@ -2164,9 +2164,8 @@ class ServiceBuilder:
             )
         if starts >= now:
             for man in men:
-                ds.add[Attendance](
-                    (ds.ids[Attendance](), session_id, man.participant_id, "", "", "", None, None)
-                )
+                planned = (ds.ids[Attendance](), session_id, man.participant_id, "", "", "")
+                ds.add[Attendance]((*planned, None, None, starts))
             return
         display = title or SESSION_TYPE_LABELS[kind]
         link = ds.link["keywork:session_detail"](session_id)
@@ -2181,7 +2180,7 @@ class ServiceBuilder:
             recorded = ends + datetime.timedelta(minutes=5 + int(rng.random() * 175))
             if recorded > now or forgotten or ends > now:
                 ds.add[Attendance](
-                    (attendance_id, session_id, man.participant_id, "", "", "", None, None)
+                    (attendance_id, session_id, man.participant_id, "", "", "", None, None, starts)
                 )
                 continue
             outcome, reason, rescheduled = self._outcome(man, day, cancelled)
@@ -2194,6 +2193,7 @@ class ServiceBuilder:
                 rescheduled,
                 recorder.id,
                 recorded,
+                starts,
             )
             ds.add[Attendance](row)
             ds.add_history[Attendance](row, "~", recorded, recorder.id)

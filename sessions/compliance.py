@@ -55,8 +55,8 @@ def enforceable_outcomes(participant: Participant, start: datetime.date, end: da
     return Attendance.objects.filter(
         participant=participant,
         session__enforceable=True,
-        session__starts_at__gte=since,
-        session__starts_at__lt=until,
+        session_starts_at__gte=since,
+        session_starts_at__lt=until,
     ).exclude(outcome="")
 
 
@@ -98,7 +98,7 @@ def unacceptable_absences_in_window(
         enforceable_outcomes(participant, start, today)
         .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
         .select_related("session")
-        .order_by("session__starts_at")
+        .order_by("session_starts_at")
     )
 
 
@@ -173,7 +173,7 @@ def weekly_attendance(
     """Week by week (Monday start): expected days against days attended, and each absence."""
     rows = enforceable_outcomes(participant, _monday_of(start), end).select_related("session")
     return weeks_of(
-        rows.order_by("session__starts_at"), start, end, expected_days_per_week(participant)
+        rows.order_by("session_starts_at"), start, end, expected_days_per_week(participant)
     )
 
 
@@ -228,14 +228,14 @@ def recent_compliance(participant: Participant, today: datetime.date, weeks: int
     rows = list(
         enforceable_outcomes(participant, _monday_of(start), today)
         .select_related("session")
-        .order_by("session__starts_at")
+        .order_by("session_starts_at")
     )
     since, _ = day_bounds(start, today)
     absences = unacceptable_absences_in_window(participant, today, policy.window_months)
     return RecentCompliance(
         policy=policy,
         weeks=weeks_of(rows, start, today, expected_days_per_week(participant)),
-        rate=rate_of(row.outcome for row in rows if row.session.starts_at >= since),
+        rate=rate_of(row.outcome for row in rows if row.session_starts_at >= since),
         absences=absences,
         prompt=prompt_for(participant, policy, absences),
     )

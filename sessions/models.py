@@ -138,7 +138,10 @@ class Attendance(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    # A copy of session.starts_at (kept by save() and by services.change_session), so his
+    # sessions, newest first, and a compliance window are read from his own rows by index.
+    session_starts_at = models.DateTimeField(editable=False)
+    history = HistoricalRecords(excluded_fields=["session_starts_at"])
 
     class Meta:
         constraints = [
@@ -146,10 +149,20 @@ class Attendance(models.Model):
                 fields=["session", "participant"], name="one_attendance_per_man"
             )
         ]
-        indexes = [models.Index(fields=["participant", "outcome"])]
+        indexes = [
+            models.Index(fields=["participant", "outcome"]),
+            models.Index(
+                fields=["participant", "-session_starts_at"], name="keywork_att_his_sessions"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant} at {self.session}"
+
+    def save(self, *args, **kwargs):
+        if self.session_starts_at is None:
+            self.session_starts_at = self.session.starts_at
+        super().save(*args, **kwargs)
 
 
 class Visibility(models.TextChoices):

@@ -81,7 +81,10 @@ def create_session(
     )
     session.staff.set(list(staff) or [actor])
     Attendance.objects.bulk_create(
-        [Attendance(session=session, participant=participant) for participant in participants]
+        [
+            Attendance(session=session, participant=participant, session_starts_at=starts_at)
+            for participant in participants
+        ]
     )
     return session
 
@@ -161,6 +164,7 @@ def change_session(
     session.location_kind, session.location_detail = location_kind, location_detail
     session.enforceable = enforceable
     session.save()
+    session.attendances.update(session_starts_at=starts_at)
     return session
 
 

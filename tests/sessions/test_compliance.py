@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from participants import services as participant_services
@@ -396,3 +397,48 @@ def test_service_manager_sets_the_thresholds(client_for, service, personas, reco
     client.post(url, {"warning_threshold": 2, "recall_review_threshold": 3, "window_months": 6})
     assert CompliancePolicy.objects.get(service=service).warning_threshold == 2
     assert compliance.enforcement_prompt(jamal) is None
+
+
+def test_a_moved_session_moves_in_his_list_and_out_of_the_compliance_window(
+    client_for, service, personas, jamal
+):
+    """Each attendance keeps a copy of its session's start (read by index for his sessions
+    list and the compliance windows): moving the session moves every copy with it."""
+    keyworker = personas["keyworker"]
+    early = session_on(service, keyworker, jamal, days_ago(20))
+    late = session_on(service, keyworker, jamal, days_ago(10))
+    services.record_outcome(
+        attendance=early.attendances.get(), outcome=Outcome.UNACCEPTABLE_ABSENCE, actor=keyworker
+    )
+    assert [a.session_id for a in compliance.unacceptable_absences_in_window(
+        jamal, days_ago(0), 12
+    )] == [early.pk]  # fmt: skip
+    url = reverse("keywork:participant_sessions", args=[jamal.pk])
+    listed = client_for(keyworker).get(url).context["attendances"]
+    assert [a.session_id for a in listed] == [late.pk, early.pk]
+
+    # Moved to a day over a year ago: now the oldest, and outside the 12-month window.
+    moved_to = timezone.make_aware(datetime.datetime.combine(days_ago(400), datetime.time(9)))
+    services.change_session(
+        session=early, actor=keyworker, starts_at=moved_to,
+        ends_at=moved_to + datetime.timedelta(hours=1), location_kind="centre",
+        location_detail="", enforceable=True,
+    )  # fmt: skip
+    assert early.attendances.get().session_starts_at == moved_to
+    assert compliance.unacceptable_absences_in_window(jamal, days_ago(0), 12) == []
+    # And moved to after the other: first in his list.
+    moved_to = timezone.make_aware(datetime.datetime.combine(days_ago(5), datetime.time(9)))
+    services.change_session(
+        session=early, actor=keyworker, starts_at=moved_to,
+        ends_at=moved_to + datetime.timedelta(hours=1), location_kind="centre",
+        location_detail="", enforceable=True,
+    )  # fmt: skip
+    listed = client_for(keyworker).get(url).context["attendances"]
+    assert [a.session_id for a in listed] == [early.pk, late.pk]
+
+
+def test_an_attendance_takes_its_sessions_start_when_saved(service, personas, jamal):
+    session = session_on(service, personas["keyworker"], jamal, days_ago(3))
+    Attendance.objects.filter(session=session).delete()
+    added = Attendance.objects.create(session=session, participant=jamal)
+    assert added.session_starts_at == session.starts_at

@@ -201,6 +201,8 @@ CASES = [
         ],
         writes={
             "keywork.Session": 0,
+            # Each man's attendance carries the session's start time: moved with it.
+            "keywork.Attendance": 0,
             "keywork.HistoricalSession": 1,
             "keywork.HistoricalSession_staff": 1,
         },

@@ -219,6 +219,7 @@ class Record:
             attendances.append(
                 Attendance(
                     session=session,
+                    session_starts_at=session.starts_at,
                     participant=self.jamal,
                     outcome=outcome,
                     absence_reason="medical" if outcome == Outcome.ACCEPTABLE_ABSENCE else "",
@@ -231,6 +232,7 @@ class Record:
                 attendances.append(
                     Attendance(
                         session=session,
+                        session_starts_at=session.starts_at,
                         participant=self.others[n % OTHER_MEN],
                         outcome="" if missing else Outcome.ATTENDED,
                         recorded_by=None if missing else colleague,
@@ -239,7 +241,12 @@ class Record:
                 )
         # The measured group session: every other man too.
         attendances += [
-            Attendance(session=self.group, participant=man, outcome=Outcome.ATTENDED)
+            Attendance(
+                session=self.group,
+                session_starts_at=self.group.starts_at,
+                participant=man,
+                outcome=Outcome.ATTENDED,
+            )
             for man in self.others[2:]
         ]
         Attendance.objects.bulk_create(attendances)
