@@ -97,7 +97,6 @@ def unacceptable_absences_in_window(
     return list(
         enforceable_outcomes(participant, start, today)
         .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
-        .select_related("session")
         .order_by("session_starts_at")
     )
 
@@ -105,12 +104,12 @@ def unacceptable_absences_in_window(
 def expected_days_per_week(participant: Participant) -> int:
     from riskplans.models import PlanStatus
 
-    plan = (
+    expected = (
         participant.risk_plans.filter(status=PlanStatus.APPROVED)
-        .only("expected_days_per_week")
+        .values_list("expected_days_per_week", flat=True)
         .first()
     )
-    return plan.expected_days_per_week if plan else DEFAULT_DAYS_PER_WEEK
+    return DEFAULT_DAYS_PER_WEEK if expected is None else expected
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def prompt_for(
     """The prompt, given his unacceptable absences in the policy's window (oldest first)."""
     if len(absences) < policy.warning_threshold or not absences:
         return None
-    latest = timezone.localtime(absences[-1].session.starts_at).date()
+    latest = timezone.localtime(absences[-1].session_starts_at).date()
     decided = EnforcementDecision.objects.filter(
         participant=participant, decided_on__gte=latest
     ).exists()
@@ -171,7 +170,7 @@ def weekly_attendance(
     participant: Participant, start: datetime.date, end: datetime.date
 ) -> list[Week]:
     """Week by week (Monday start): expected days against days attended, and each absence."""
-    rows = enforceable_outcomes(participant, _monday_of(start), end).select_related("session")
+    rows = enforceable_outcomes(participant, _monday_of(start), end)
     return weeks_of(
         rows.order_by("session_starts_at"), start, end, expected_days_per_week(participant)
     )
@@ -182,7 +181,7 @@ def _monday_of(day: datetime.date) -> datetime.date:
 
 
 def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> list[Week]:
-    """Recorded outcomes of enforceable sessions (with their sessions) into weeks."""
+    """Recorded outcomes of enforceable sessions into weeks."""
     monday = _monday_of(start)
     weeks: dict[datetime.date, dict] = {}
     cursor = monday
@@ -190,7 +189,7 @@ def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> l
         weeks[cursor] = {"days": set(), "absences": []}
         cursor += datetime.timedelta(days=7)
     for row in rows:
-        day = timezone.localtime(row.session.starts_at).date()
+        day = timezone.localtime(row.session_starts_at).date()
         week = weeks.get(day - datetime.timedelta(days=day.weekday()))
         if week is None:
             continue
@@ -226,9 +225,7 @@ def recent_compliance(participant: Participant, today: datetime.date, weeks: int
     start = today - datetime.timedelta(weeks=weeks - 1)
     policy = policy_for(participant)
     rows = list(
-        enforceable_outcomes(participant, _monday_of(start), today)
-        .select_related("session")
-        .order_by("session_starts_at")
+        enforceable_outcomes(participant, _monday_of(start), today).order_by("session_starts_at")
     )
     since, _ = day_bounds(start, today)
     absences = unacceptable_absences_in_window(participant, today, policy.window_months)
