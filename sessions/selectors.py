@@ -23,14 +23,22 @@ def _with_attendances(sessions, user):
     return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
 
 
+def _sessions_of(user):
+    """Sessions this member of staff runs, in the services they work in (staff are always of
+    the session's service): the service narrows a national table by index before the staff."""
+    return Session.objects.filter(
+        service_id__in={m.service_id for m in access.memberships_of(user)}, staff=user
+    )
+
+
 def my_day(user, day: datetime.date | None = None) -> list[Session]:
     day = day or timezone.localdate()
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
     return list(
         _with_attendances(
-            Session.objects.filter(
-                staff=user, starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
+            _sessions_of(user).filter(
+                starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
             ),
             user,
         ).order_by("starts_at")
