@@ -6,7 +6,7 @@ class CrisislineConfig(AppConfig):
     verbose_name = "Crisis line"
 
     def ready(self):
-        from participants.history import HistoryArea, register_history, versions_of
+        from participants.history import HistoryArea, own_versions, register_history
         from participants.record import RecordTab, register_tab
         from participants.retention import register_eraser
 
@@ -14,9 +14,5 @@ class CrisislineConfig(AppConfig):
         from .retention import ERASER
 
         register_tab(RecordTab("crisis", "Crisis calls", "crisisline:participant_calls", 50))
-        register_history(
-            HistoryArea(
-                "Crisis calls", lambda p, user: versions_of(CrisisCall).filter(participant_id=p.pk)
-            )
-        )
+        register_history(HistoryArea("Crisis calls", own_versions(CrisisCall)))
         register_eraser(ERASER)

@@ -10,16 +10,53 @@ from django.db.models import QuerySet
 from resettle import access
 from resettle.accounts.models import User
 
-from .models import Participant, Referral
+from .models import (
+    Allocation,
+    Contact,
+    Goal,
+    Licence,
+    LicenceCondition,
+    OutcomeSnapshot,
+    Participant,
+    PathwayNeed,
+    Referral,
+    ReleasePlan,
+    StageChange,
+)
 
 
 @dataclass(frozen=True)
 class HistoryArea:
     """One kind of record about him: `query(participant, user)` returns its history rows
-    that this user may read (restricted notes are filtered out, not redacted)."""
+    that this user may read (restricted notes are filtered out, not redacted): a queryset,
+    or `OwnVersions` for the common case of every version that carries his id."""
 
     label: str
     query: Callable
+
+
+@dataclass(frozen=True)
+class OwnVersions:
+    """Every saved version of a kind of record whose `column` holds his id. The history page
+    writes its SQL directly: the ORM took a tenth of a millisecond to build each of 25."""
+
+    model: type  # the historical model
+    column: str
+    participant_id: object
+
+    def sql_with_params(self, connection) -> tuple[str, list]:
+        quote = connection.ops.quote_name
+        field = self.model._meta.get_field(self.column)
+        return (
+            f"SELECT history_id, id, history_date FROM {quote(self.model._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(field.column)} = %s",
+            [field.get_db_prep_value(self.participant_id, connection)],
+        )
+
+
+def own_versions(model, column: str = "participant_id") -> Callable:
+    """An area's query: every version of `model` whose `column` is his id."""
+    return lambda p, user: OwnVersions(_historical_model(model), column, p.pk)
 
 
 @functools.cache
@@ -33,10 +70,6 @@ def versions_of(model) -> QuerySet:
     return _historical_model(model)._default_manager.all()
 
 
-def _own(model_attr: str):
-    return lambda p, user: versions_of(getattr(p, model_attr).model).filter(participant_id=p.pk)
-
-
 def _managers_only(model_attr: str):
     def query(p, user):
         rows = versions_of(getattr(p, model_attr).model).filter(participant_id=p.pk)
@@ -46,25 +79,23 @@ def _managers_only(model_attr: str):
 
 
 def _licence_conditions(p, user):
-    from .models import Licence, LicenceCondition
-
     return versions_of(LicenceCondition).filter(
         licence_id__in=Licence.objects.filter(participant=p).values("pk")
     )
 
 
 _AREAS: list[HistoryArea] = [
-    HistoryArea("Personal details", lambda p, user: versions_of(Participant).filter(id=p.pk)),
-    HistoryArea("Referral", lambda p, user: versions_of(Referral).filter(participant_id=p.pk)),
-    HistoryArea("Stage", _own("stage_changes")),
-    HistoryArea("Team", _own("allocations")),
-    HistoryArea("Licence", _own("licences")),
+    HistoryArea("Personal details", own_versions(Participant, column="id")),
+    HistoryArea("Referral", own_versions(Referral)),
+    HistoryArea("Stage", own_versions(StageChange)),
+    HistoryArea("Team", own_versions(Allocation)),
+    HistoryArea("Licence", own_versions(Licence)),
     HistoryArea("Licence conditions", _licence_conditions),
-    HistoryArea("Contacts", _own("contacts")),
-    HistoryArea("Goals", _own("goals")),
-    HistoryArea("Pathway needs", _own("pathway_needs")),
-    HistoryArea("Outcomes", _own("outcome_snapshots")),
-    HistoryArea("Release-day plan", _own("release_plans")),
+    HistoryArea("Contacts", own_versions(Contact)),
+    HistoryArea("Goals", own_versions(Goal)),
+    HistoryArea("Pathway needs", own_versions(PathwayNeed)),
+    HistoryArea("Outcomes", own_versions(OutcomeSnapshot)),
+    HistoryArea("Release-day plan", own_versions(ReleasePlan)),
     # Who is kept out, and who broke the glass: for service managers' eyes.
     HistoryArea("Exclusions", _managers_only("exclusions")),
     HistoryArea("Temporary access", _managers_only("temporary_access")),
@@ -88,18 +119,21 @@ class HistoryPage:
     has_next: bool
 
 
-def _page_rows(readable: dict[int, QuerySet], page: int) -> list[tuple]:
+def _page_rows(readable: dict[int, QuerySet | OwnVersions], page: int) -> list[tuple]:
     """One query across every kind of record this user may read: which versions fall on the
     page, newest first, each with the version of the same record that came before it (a
     window over that record's versions, so the page's oldest rows still show their before).
 
     Each kind's own queryset says which of its rows he may read; the window and the union
     around them are written here (the ORM took 6 ms to build the same thing for 25 kinds)."""
+    connection = connections["default"]
     parts, params = [], []
     for index, rows in readable.items():
-        sql, row_params = (
-            rows.order_by().values_list("history_id", "id", "history_date").query.sql_with_params()
-        )
+        if isinstance(rows, OwnVersions):
+            sql, row_params = rows.sql_with_params(connection)
+        else:
+            picked = rows.order_by().values_list("history_id", "id", "history_date")
+            sql, row_params = picked.query.sql_with_params()
         parts.append(
             f"SELECT {int(index)} AS area_index, v.history_id, "  # noqa: S608 (no user text)
             "LAG(v.history_id) OVER (PARTITION BY v.id ORDER BY v.history_date, v.history_id)"
@@ -112,7 +146,7 @@ def _page_rows(readable: dict[int, QuerySet], page: int) -> list[tuple]:
         " UNION ALL ".join(parts)
         + " ORDER BY history_date DESC, area_index, history_id DESC LIMIT %s OFFSET %s"
     )
-    with connections[next(iter(readable.values())).db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(newest_first, [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE])
         return cursor.fetchall()
 
@@ -125,7 +159,8 @@ def change_history(participant: Participant, user, page: int = 1) -> HistoryPage
     readable = {
         index: rows
         for index, area in enumerate(_AREAS)
-        if not (rows := area.query(participant, user)).query.is_empty()
+        if isinstance(rows := area.query(participant, user), OwnVersions)
+        or not rows.query.is_empty()
     }
     picked = _page_rows(readable, page)
     shown = picked[:PAGE_SIZE]

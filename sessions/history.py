@@ -3,7 +3,7 @@
 Notes restricted to one agency (and their addenda) appear only to staff who may read them.
 """
 
-from participants.history import HistoryArea, versions_of
+from participants.history import HistoryArea, own_versions, versions_of
 from participants.timeline import may_read
 
 from .models import (
@@ -22,7 +22,7 @@ def _readable_notes(participant, user):
 
 
 AREAS = (
-    HistoryArea("Attendance", lambda p, user: versions_of(Attendance).filter(participant_id=p.pk)),
+    HistoryArea("Attendance", own_versions(Attendance)),
     HistoryArea(
         "Session notes",
         lambda p, user: versions_of(SessionNote).filter(
@@ -37,7 +37,7 @@ AREAS = (
     ),
     HistoryArea(
         "Enforcement decisions",
-        lambda p, user: versions_of(EnforcementDecision).filter(participant_id=p.pk),
+        own_versions(EnforcementDecision),
     ),
     HistoryArea(
         "Recall decisions",
