@@ -225,7 +225,9 @@ def recent_compliance(participant: Participant, today: datetime.date, weeks: int
     start = today - datetime.timedelta(weeks=weeks - 1)
     policy = policy_for(participant)
     rows = list(
-        enforceable_outcomes(participant, _monday_of(start), today).order_by("session_starts_at")
+        enforceable_outcomes(participant, _monday_of(start), today)
+        .only("outcome", "absence_reason", "session_starts_at")
+        .order_by("session_starts_at")
     )
     since, _ = day_bounds(start, today)
     absences = unacceptable_absences_in_window(participant, today, policy.window_months)

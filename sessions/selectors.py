@@ -9,7 +9,7 @@ from participants.timeline import may_read
 from resettle import access
 from resettle.accounts.roles import Role
 
-from .models import Attendance, Session, SessionNote
+from .models import Attendance, NoteAddendum, Session, SessionNote
 
 OUTCOME_MISSING_DAYS = 30
 
@@ -69,8 +69,9 @@ def participant_sessions(participant):
 
 def notes_for(user, participant, sessions_ids=None):
     """His notes with restricted ones marked: others see that they exist, not what they say."""
+    addenda = NoteAddendum.objects.select_related("author")
     notes = participant.session_notes.select_related("author", "session").prefetch_related(
-        "addenda__author"
+        Prefetch("addenda", queryset=addenda)
     )
     if sessions_ids is not None:
         notes = notes.filter(session_id__in=sessions_ids)

@@ -442,3 +442,30 @@ def test_an_attendance_takes_its_sessions_start_when_saved(service, personas, ja
     Attendance.objects.filter(session=session).delete()
     added = Attendance.objects.create(session=session, participant=jamal)
     assert added.session_starts_at == session.starts_at
+
+
+def test_his_sessions_tab_shows_each_notes_addenda_except_on_notes_not_shared_with_you(
+    client_for, service, personas, jamal
+):
+    from sessions.models import SessionNote
+
+    keyworker = personas["keyworker"]
+    session = session_on(service, keyworker, jamal, days_ago(1))
+    shared = services.add_note(
+        session=session, participant=jamal, actor=keyworker,
+        note=SessionNote(summary="Talked about housing", visibility="shared"),
+    )  # fmt: skip
+    services.add_addendum(note=shared, actor=keyworker, text="He phoned back about the flat")
+    health = services.add_note(
+        session=session, participant=jamal, actor=keyworker,
+        note=SessionNote(summary="Talked about his GP", visibility="health"),
+    )  # fmt: skip
+    services.add_addendum(note=health, actor=keyworker, text="New medication from Monday")
+    url = reverse("keywork:participant_sessions", args=[jamal.pk])
+    health_view = client_for(keyworker).get(url).content.decode()
+    assert "He phoned back about the flat" in health_view
+    assert "New medication from Monday" in health_view
+    probation_view = client_for(personas["offender_manager"]).get(url).content.decode()
+    assert "He phoned back about the flat" in probation_view
+    assert "Its content is not shared with your agency" in probation_view
+    assert "New medication" not in probation_view
