@@ -410,31 +410,33 @@ def test_a_moved_session_moves_in_his_list_and_out_of_the_compliance_window(
     services.record_outcome(
         attendance=early.attendances.get(), outcome=Outcome.UNACCEPTABLE_ABSENCE, actor=keyworker
     )
-    assert [a.session_id for a in compliance.unacceptable_absences_in_window(
-        jamal, days_ago(0), 12
-    )] == [early.pk]  # fmt: skip
     url = reverse("keywork:participant_sessions", args=[jamal.pk])
-    listed = client_for(keyworker).get(url).context["attendances"]
-    assert [a.session_id for a in listed] == [late.pk, early.pk]
 
-    # Moved to a day over a year ago: now the oldest, and outside the 12-month window.
-    moved_to = timezone.make_aware(datetime.datetime.combine(days_ago(400), datetime.time(9)))
-    services.change_session(
-        session=early, actor=keyworker, starts_at=moved_to,
-        ends_at=moved_to + datetime.timedelta(hours=1), location_kind="centre",
-        location_detail="", enforceable=True,
-    )  # fmt: skip
-    assert early.attendances.get().session_starts_at == moved_to
-    assert compliance.unacceptable_absences_in_window(jamal, days_ago(0), 12) == []
+    def absences():
+        return [a.session_id for a in compliance.unacceptable_absences_in_window(
+            jamal, days_ago(0), 12
+        )]  # fmt: skip
+
+    def listed():
+        return [a.session_id for a in client_for(keyworker).get(url).context["attendances"]]
+
+    def move_early_to(day):
+        moved_to = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+        services.change_session(
+            session=early, actor=keyworker, starts_at=moved_to,
+            ends_at=moved_to + datetime.timedelta(hours=1), location_kind="centre",
+            location_detail="", enforceable=True,
+        )  # fmt: skip
+        assert early.attendances.get().session_starts_at == moved_to
+
+    assert absences() == [early.pk]
+    assert listed() == [late.pk, early.pk]
+    # Moved to a day over a year ago: outside the 12-month window.
+    move_early_to(days_ago(400))
+    assert absences() == []
     # And moved to after the other: first in his list.
-    moved_to = timezone.make_aware(datetime.datetime.combine(days_ago(5), datetime.time(9)))
-    services.change_session(
-        session=early, actor=keyworker, starts_at=moved_to,
-        ends_at=moved_to + datetime.timedelta(hours=1), location_kind="centre",
-        location_detail="", enforceable=True,
-    )  # fmt: skip
-    listed = client_for(keyworker).get(url).context["attendances"]
-    assert [a.session_id for a in listed] == [early.pk, late.pk]
+    move_early_to(days_ago(5))
+    assert listed() == [early.pk, late.pk]
 
 
 def test_an_attendance_takes_its_sessions_start_when_saved(service, personas, jamal):
