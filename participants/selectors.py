@@ -59,7 +59,17 @@ class CaseloadFilters:
 
 def caseload(user, filters: CaseloadFilters) -> QuerySet[Participant]:
     """Participants the user may see, filtered and sorted; team members prefetched."""
-    participants = access.participants_visible_to(user).select_related("service")
+    current = Allocation.objects.filter(ended_on__isnull=True).select_related("staff")
+    return (
+        caseload_rows(user, filters)
+        .select_related("service")
+        .prefetch_related(Prefetch("allocations", queryset=current, to_attr="team"))
+    )
+
+
+def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
+    """The same men, filtered and sorted, without their teams (for a list of names)."""
+    participants = access.participants_visible_to(user)
     if filters.mine:
         participants = participants.filter(
             allocations__staff=user, allocations__ended_on__isnull=True
@@ -78,12 +88,7 @@ def caseload(user, filters: CaseloadFilters) -> QuerySet[Participant]:
         participants = participants.filter(highest_rosh=filters.risk)
     if filters.review_overdue:
         participants = participants.filter(plan_review_due_on__lt=timezone.localdate())
-    current = Allocation.objects.filter(ended_on__isnull=True).select_related("staff")
-    return (
-        participants.prefetch_related(Prefetch("allocations", queryset=current, to_attr="team"))
-        .order_by(*SORTS.get(filters.sort, SORTS["name"]))
-        .distinct()
-    )
+    return participants.order_by(*SORTS.get(filters.sort, SORTS["name"])).distinct()
 
 
 def search_condition(query: str) -> Q:

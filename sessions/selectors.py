@@ -62,9 +62,7 @@ def outcomes_missing(user, now=None) -> list[Session]:
 
 def participant_sessions(participant):
     """His sessions, newest first (the page shows them a page at a time)."""
-    return participant.attendances.select_related("session", "recorded_by").order_by(
-        "-session_starts_at", "-pk"
-    )
+    return participant.attendances.select_related("session").order_by("-session_starts_at", "-pk")
 
 
 def notes_for(user, participant, sessions_ids=None):

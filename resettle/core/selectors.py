@@ -49,21 +49,15 @@ def home_panels(*, user, role: str | None) -> dict:
     return {}
 
 
-def first_and_count(rows, shown: int) -> tuple[list, int]:
-    """The first `shown` rows and how many there are in all: one query unless there are more."""
-    first = list(rows[: shown + 1])
-    if len(first) <= shown:
-        return first, len(first)
-    return first[:shown], rows.count()
-
-
 def case_worker_panels(*, user, role: str) -> dict:
     from participants import selectors as participant_selectors
     from participants.models import Referral
     from riskplans.selectors import plans_awaiting_decision
 
-    mine = participant_selectors.caseload(user, participant_selectors.CaseloadFilters(mine=True))
-    overdue = participant_selectors.caseload(
+    mine = participant_selectors.caseload_rows(
+        user, participant_selectors.CaseloadFilters(mine=True)
+    )
+    overdue = participant_selectors.caseload_rows(
         user,
         participant_selectors.CaseloadFilters(
             mine=role != Role.SERVICE_MANAGER, review_overdue=True
@@ -73,8 +67,6 @@ def case_worker_panels(*, user, role: str) -> dict:
     from sessions import selectors as session_selectors
 
     follow_ups = unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER)
-    follow_ups_shown, follow_ups_count = first_and_count(follow_ups, 10)
-    my_caseload, my_caseload_count = first_and_count(mine, 15)
     panels = {
         "todays_sessions": session_selectors.my_day(user),
         "outcomes_missing": session_selectors.outcomes_missing(user),
@@ -84,10 +76,10 @@ def case_worker_panels(*, user, role: str) -> dict:
         "enforcement_prompts": session_selectors.enforcement_prompts_for(user)
         if role == Role.OFFENDER_MANAGER
         else [],
-        "follow_ups": follow_ups_shown,
-        "follow_ups_count": follow_ups_count,
-        "my_caseload": my_caseload,
-        "my_caseload_count": my_caseload_count,
+        "follow_ups": list(follow_ups[:10]),
+        "follow_ups_count": follow_ups.count(),
+        "my_caseload": list(mine[:15]),
+        "my_caseload_count": mine.count(),
         "overdue_reviews": list(overdue[:15]),
         "plans_to_decide": plans_awaiting_decision(user)
         if role in (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER)
