@@ -188,10 +188,6 @@ def active_temporary_access(now=None):
     )
 
 
-def has_temporary_access(user, participant) -> bool:
-    return active_temporary_access().filter(staff_id=user.pk, participant=participant).exists()
-
-
 def may_ask_temporary_access(user, participant) -> bool:
     """Break-glass is for case-role staff of his service who lack the allocated team's rights."""
     role = role_in_service(user, participant.service_id)
