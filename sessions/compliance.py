@@ -13,6 +13,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from participants.models import Participant
@@ -90,15 +91,31 @@ def policy_for(participant: Participant) -> CompliancePolicy:
     return policy or CompliancePolicy(service_id=participant.service_id)
 
 
+def window_start(today: datetime.date, window_months: int) -> datetime.date:
+    """The first day of the rolling window of `window_months` that ends today."""
+    return _months_before(today, window_months) + datetime.timedelta(days=1)
+
+
 def unacceptable_absences_in_window(
     participant: Participant, today: datetime.date, window_months: int
 ) -> list[Attendance]:
-    start = _months_before(today, window_months) + datetime.timedelta(days=1)
-    return list(
-        enforceable_outcomes(participant, start, today)
+    return absences_among(
+        enforceable_outcomes(participant, window_start(today, window_months), today)
         .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
-        .order_by("session_starts_at")
+        .order_by("session_starts_at"),
+        window_start(today, window_months),
     )
+
+
+def absences_among(rows, since: datetime.date) -> list[Attendance]:
+    """The unacceptable absences among these recorded enforceable outcomes (oldest first) on or
+    after `since`: the ones that count towards the policy's thresholds."""
+    since_moment, _ = day_bounds(since, since)
+    return [
+        row
+        for row in rows
+        if row.outcome == Outcome.UNACCEPTABLE_ABSENCE and row.session_starts_at >= since_moment
+    ]
 
 
 def expected_days_per_week(participant: Participant) -> int:
@@ -141,15 +158,22 @@ def enforcement_prompt(
 
 
 def prompt_for(
-    participant: Participant, policy: CompliancePolicy, absences: list[Attendance]
+    participant: Participant,
+    policy: CompliancePolicy,
+    absences: list[Attendance],
+    latest_decisions: list[EnforcementDecision] | None = None,
 ) -> EnforcementPrompt | None:
-    """The prompt, given his unacceptable absences in the policy's window (oldest first)."""
+    """The prompt, given his unacceptable absences in the policy's window (oldest first) and,
+    if already read, his latest decisions (newest first, as the model orders them)."""
     if len(absences) < policy.warning_threshold or not absences:
         return None
     latest = timezone.localtime(absences[-1].session_starts_at).date()
-    decided = EnforcementDecision.objects.filter(
-        participant=participant, decided_on__gte=latest
-    ).exists()
+    if latest_decisions is None:
+        decided = EnforcementDecision.objects.filter(
+            participant=participant, decided_on__gte=latest
+        ).exists()
+    else:
+        decided = bool(latest_decisions) and latest_decisions[0].decided_on >= latest
     if decided:
         return None
     level = "recall_review" if len(absences) >= policy.recall_review_threshold else "warning"
@@ -208,33 +232,50 @@ def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> l
     ]
 
 
+RECENT_DECISIONS_SHOWN = 20
+
+
 @dataclass(frozen=True)
 class RecentCompliance:
-    """What his sessions page shows: the last 12 weeks week by week with their rate, and the
-    unacceptable absences that count towards the policy's thresholds."""
+    """What his sessions page shows: the last 12 weeks week by week with their rate, the
+    unacceptable absences that count towards the policy's thresholds, and his latest
+    enforcement decisions."""
 
     policy: CompliancePolicy
     weeks: list[Week]
     rate: ComplianceRate
     absences: list[Attendance]
+    decisions: list[EnforcementDecision]
     prompt: EnforcementPrompt | None
 
 
 def recent_compliance(participant: Participant, today: datetime.date, weeks: int = 12):
-    """The same rules as above, each record read once (the page used to read them twice)."""
+    """The same rules as above, with his outcomes read once: the weeks shown and the absences
+    of the policy's window come from one read of his own rows."""
     start = today - datetime.timedelta(weeks=weeks - 1)
+    first_monday = _monday_of(start)
     policy = policy_for(participant)
+    absences_since = window_start(today, policy.window_months)
+    weeks_since, _ = day_bounds(first_monday, first_monday)
     rows = list(
-        enforceable_outcomes(participant, _monday_of(start), today)
+        enforceable_outcomes(participant, min(first_monday, absences_since), today)
+        .filter(Q(session_starts_at__gte=weeks_since) | Q(outcome=Outcome.UNACCEPTABLE_ABSENCE))
         .only("outcome", "absence_reason", "session_starts_at")
         .order_by("session_starts_at")
     )
-    since, _ = day_bounds(start, today)
-    absences = unacceptable_absences_in_window(participant, today, policy.window_months)
+    rows_of_weeks = [row for row in rows if row.session_starts_at >= weeks_since]
+    rate_since, _ = day_bounds(start, today)
+    absences = absences_among(rows, absences_since)
+    decisions = list(
+        participant.enforcement_decisions.select_related("decided_by", "recall_decision")[
+            :RECENT_DECISIONS_SHOWN
+        ]
+    )
     return RecentCompliance(
         policy=policy,
-        weeks=weeks_of(rows, start, today, expected_days_per_week(participant)),
-        rate=rate_of(row.outcome for row in rows if row.session_starts_at >= since),
+        weeks=weeks_of(rows_of_weeks, start, today, expected_days_per_week(participant)),
+        rate=rate_of(row.outcome for row in rows_of_weeks if row.session_starts_at >= rate_since),
         absences=absences,
-        prompt=prompt_for(participant, policy, absences),
+        decisions=decisions,
+        prompt=prompt_for(participant, policy, absences, decisions),
     )

@@ -65,22 +65,24 @@ def participant_sessions(participant):
     return participant.attendances.select_related("session").order_by("-session_starts_at", "-pk")
 
 
-def notes_for(user, participant, sessions_ids=None):
-    """His notes with restricted ones marked: others see that they exist, not what they say."""
+def notes_for(user, participant, sessions: list[Session]) -> list[SessionNote]:
+    """His notes on these sessions (the ones the page already holds), newest first, with
+    restricted ones marked: others see that they exist, not what they say."""
+    by_id = {session.pk: session for session in sessions}
     addenda = NoteAddendum.objects.select_related("author")
-    notes = participant.session_notes.select_related("author", "session").prefetch_related(
-        Prefetch("addenda", queryset=addenda)
+    notes = list(
+        participant.session_notes.filter(session_id__in=by_id)
+        .select_related("author")
+        .prefetch_related(Prefetch("addenda", queryset=addenda))
+        .order_by("-created_at")
     )
-    if sessions_ids is not None:
-        notes = notes.filter(session_id__in=sessions_ids)
-    shown = []
     readable = {}
-    for note in notes.order_by("-created_at"):
+    for note in notes:
         if note.visibility not in readable:
             readable[note.visibility] = may_read(user, participant, note.visibility)
         note.restricted = not readable[note.visibility]
-        shown.append(note)
-    return shown
+        note.session = by_id[note.session_id]
+    return notes
 
 
 def session_notes(user, session: Session) -> list[SessionNote]:

@@ -312,18 +312,14 @@ def participant_sessions(request, pk):
             "attendances": attendances,
             "page": page,
             "notes": selectors.notes_for(
-                request.user, participant, [a.session_id for a in attendances]
+                request.user, participant, [a.session for a in attendances]
             ),
             "weeks": recent.weeks,
             "rate_12_weeks": recent.rate,
             "absences": recent.absences,
             "policy": recent.policy,
             "prompt": recent.prompt,
-            "decisions": list(
-                participant.enforcement_decisions.select_related(
-                    "decided_by", "recall_decision"
-                ).all()[:20]
-            ),
+            "decisions": recent.decisions,
             "may_enforce": access.can_recall(request.user, participant),
             "today_now": timezone.now(),
         }

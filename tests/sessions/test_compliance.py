@@ -141,6 +141,50 @@ def test_a_decision_after_the_latest_absence_clears_the_prompt(record, jamal, pe
     assert compliance.enforcement_prompt(jamal).absences == 2
 
 
+@pytest.mark.parametrize("window_months", [1, 2, 6, 12])
+def test_his_sessions_page_finds_what_the_rules_find_on_their_own(
+    record, jamal, service, personas, window_months
+):
+    """The page reads the last 12 weeks and the policy's window in one go, and the prompt from
+    his latest decisions: whether the window is shorter or longer than 12 weeks, it must find
+    the same absences, rate, weeks and prompt as each rule does alone."""
+    CompliancePolicy.objects.update_or_create(
+        service=service,
+        defaults={"window_months": window_months, "warning_threshold": 1,
+                  "recall_review_threshold": 3},
+    )  # fmt: skip
+    for days in (300, 200, 100, 70, 40, 20, 3):
+        record(days, Outcome.UNACCEPTABLE_ABSENCE)
+    record(50, Outcome.ATTENDED)
+    record(15, Outcome.ACCEPTABLE_ABSENCE, reason="medical")
+    today = days_ago(0)
+    twelve_weeks_from = today - datetime.timedelta(weeks=11)
+
+    def page_agrees_with_the_rules():
+        recent = compliance.recent_compliance(jamal, today)
+        alone = compliance.unacceptable_absences_in_window(jamal, today, window_months)
+        assert [a.pk for a in recent.absences] == [a.pk for a in alone]
+        assert recent.prompt == compliance.enforcement_prompt(jamal, today)
+        assert recent.rate == compliance.compliance_rate(jamal, twelve_weeks_from, today)
+        assert recent.weeks == compliance.weekly_attendance(jamal, twelve_weeks_from, today)
+        return recent
+
+    assert page_agrees_with_the_rules().prompt is not None
+    om = personas["offender_manager"]
+    services.record_enforcement(
+        participant=jamal, actor=om, decision=EnforcementDecision.Decision.FIRST_WARNING,
+        decided_on=days_ago(4), reason="Before the latest absence",
+    )  # fmt: skip
+    assert page_agrees_with_the_rules().prompt is not None
+    services.record_enforcement(
+        participant=jamal, actor=om, decision=EnforcementDecision.Decision.FIRST_WARNING,
+        decided_on=days_ago(1), reason="After it",
+    )  # fmt: skip
+    recent = page_agrees_with_the_rules()
+    assert recent.prompt is None
+    assert [d.reason for d in recent.decisions] == ["After it", "Before the latest absence"]
+
+
 def test_no_further_action_needs_a_reason(jamal, personas):
     with pytest.raises(ValidationError, match="reason"):
         services.record_enforcement(
