@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from participants.identifiers import normalise
-from participants.models import Contact, LicenceCondition, Participant, Stage
+from participants.models import Allocation, Contact, LicenceCondition, Participant, Stage
 from resettle import access
 from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
 
@@ -197,7 +197,12 @@ def unacknowledged_follow_ups(user, *, allocated_only: bool) -> QuerySet[CrisisC
         follow_up_required=True, acknowledged_at__isnull=True
     )
     if allocated_only:
+        # Exists, not a join: each call once, so the panel counts them in the same query.
         calls = calls.filter(
-            participant__allocations__staff=user, participant__allocations__ended_on__isnull=True
+            Exists(
+                Allocation.objects.filter(
+                    participant=OuterRef("participant_id"), staff=user, ended_on__isnull=True
+                )
+            )
         )
-    return calls.select_related("participant").order_by("-started_at").distinct()
+    return calls.select_related("participant").order_by("-started_at")

@@ -25,6 +25,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.utils import timezone
 
@@ -249,11 +250,16 @@ def referrals_due_for_review(referrals: QuerySet, today: datetime.date) -> Query
 
 
 def due_for_review_count(user, today: datetime.date) -> int:
-    """How many records of the services this user manages are due for review (two queries;
-    the count needs the rule only, not the holds and descriptions the list shows)."""
+    """How many records of the services this user manages are due for review: men and
+    referrals counted together in one query (the count needs the rule only, not the holds
+    and descriptions the list shows)."""
+    men = _participants_due(access.participants_for_retention_review(user), today)
+    referrals = _referrals_due(access.referrals_for_retention_review(user), today)
     return (
-        _participants_due(access.participants_for_retention_review(user), today).count()
-        + _referrals_due(access.referrals_for_retention_review(user), today).count()
+        men.values_list(Value(1))
+        .order_by()
+        .union(referrals.values_list(Value(1)).order_by(), all=True)
+        .count()
     )
 
 

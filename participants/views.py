@@ -81,7 +81,7 @@ def caseload(request, mine: bool = False):
         "page": page,
         "filters": filters,
         "mine": mine,
-        "capacities": [selectors.capacity(service) for service in managed],
+        "capacities": selectors.capacities(managed),
         "querystring": _querystring_without(request, "page", "sort"),
         "page_querystring": _querystring_without(request, "page"),
         "today": timezone.localdate(),

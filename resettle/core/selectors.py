@@ -8,6 +8,7 @@ from django.utils import timezone
 from resettle import access
 from resettle.accounts.models import Membership, Service, User
 from resettle.accounts.roles import CASE_ROLES, Role
+from resettle.core.querysets import first_rows_and_total
 
 
 def home_panels(*, user, role: str | None) -> dict:
@@ -66,7 +67,10 @@ def case_worker_panels(*, user, role: str) -> dict:
     from crisisline.selectors import unacknowledged_follow_ups
     from sessions import selectors as session_selectors
 
-    follow_ups = unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER)
+    follow_ups, follow_ups_count = first_rows_and_total(
+        unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER), 10
+    )
+    my_caseload, my_caseload_count = first_rows_and_total(mine, 15)
     panels = {
         "todays_sessions": session_selectors.my_day(user),
         "outcomes_missing": session_selectors.outcomes_missing(user),
@@ -76,10 +80,10 @@ def case_worker_panels(*, user, role: str) -> dict:
         "enforcement_prompts": session_selectors.enforcement_prompts_for(user)
         if role == Role.OFFENDER_MANAGER
         else [],
-        "follow_ups": list(follow_ups[:10]),
-        "follow_ups_count": follow_ups.count(),
-        "my_caseload": list(mine[:15]),
-        "my_caseload_count": mine.count(),
+        "follow_ups": follow_ups,
+        "follow_ups_count": follow_ups_count,
+        "my_caseload": my_caseload,
+        "my_caseload_count": my_caseload_count,
         "overdue_reviews": list(overdue[:15]),
         "plans_to_decide": plans_awaiting_decision(user)
         if role in (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER)
@@ -87,7 +91,7 @@ def case_worker_panels(*, user, role: str) -> dict:
     }
     if role == Role.SERVICE_MANAGER:
         managed = [m.service for m in access.memberships_of(user) if m.role == role]
-        panels["capacities"] = [participant_selectors.capacity(service) for service in managed]
+        panels["capacities"] = participant_selectors.capacities(managed)
         from reports.selectors import drafts_awaiting_approval
 
         panels["reports_to_approve"] = drafts_awaiting_approval(user)

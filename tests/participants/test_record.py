@@ -275,6 +275,34 @@ def test_caseload_search_by_any_identifier_and_filter_by_stage(
     assert "OKORO" not in by_stage
 
 
+def test_capacity_counts_each_services_men_and_referrals_on_their_own(
+    service, other_service, django_assert_num_queries
+):
+    from participants.models import Referral
+    from participants.selectors import capacities
+    from tests.factories import ReferralFactory
+
+    for stage in (Stage.IN_REACH, Stage.COMMUNITY, Stage.COMMUNITY, Stage.MOVE_ON, Stage.WAITING):
+        ParticipantFactory(service=service, stage=stage)
+    ParticipantFactory(service=other_service, stage=Stage.COMMUNITY)
+    ReferralFactory(service=service, status=Referral.Status.RECEIVED)
+    ReferralFactory(service=other_service, status=Referral.Status.RECEIVED)
+    ReferralFactory(service=other_service, status=Referral.Status.DECLINED)
+    with django_assert_num_queries(1):
+        ours, theirs = capacities([service, other_service])
+    assert (ours["service"], ours["community"], ours["custody"], ours["waiting"]) == (
+        service,
+        3,
+        1,
+        1,
+    )
+    assert (theirs["community"], theirs["custody"], theirs["waiting"]) == (1, 0, 0)
+    assert dict(ours["pipeline"])[Referral.Status.RECEIVED.label] == 1
+    assert dict(theirs["pipeline"])[Referral.Status.DECLINED.label] == 1
+    assert dict(ours["pipeline"])[Referral.Status.DECLINED.label] == 0
+    assert capacities([]) == []
+
+
 def test_capacity_panel_is_for_service_managers(client_for, personas, participant):
     url = reverse("participants:caseload")
     manager_view = client_for(personas["service_manager"]).get(url).content.decode()

@@ -337,14 +337,18 @@ def test_a_man_excluded_from_the_managers_view_is_not_listed(client_for, service
 
 
 def test_the_home_page_counts_the_records_due(client_for, service, personas):
+    """Men and referrals are counted together (one query), each by its own rule."""
     ended(service, personas)
-    declined_referral(
-        service=service,
-        manager=personas["service_manager"],
-        decided_on=cutoff() - datetime.timedelta(days=2),
-    )
+    ended(service, personas, days_before_cutoff=30)
+    ended(service, personas, days_before_cutoff=0)  # not due yet
+    for days in (2, 0):  # the second is not due yet
+        declined_referral(
+            service=service,
+            manager=personas["service_manager"],
+            decided_on=cutoff() - datetime.timedelta(days=days),
+        )
     body = client_for(personas["service_manager"]).get(reverse("core:home")).content.decode()
-    assert "2 records due for review" in body
+    assert "3 records due for review" in body
     assert reverse("participants:retention_list") in body
 
 
