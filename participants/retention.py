@@ -204,29 +204,31 @@ def _described(records, holds: list[Hold], how_ended: Callable) -> list:
 def _participants_due(participants: QuerySet, today: datetime.date) -> QuerySet:
     """The rule itself: ended before the cutoff, nothing recorded since, not kept for now."""
     cutoff = review_cutoff(today)
-    last_activity = (
-        TimelineEvent.objects.filter(participant=OuterRef("pk"))
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
+    recorded_since = TimelineEvent.objects.filter(
+        participant=OuterRef("pk"), occurred_at__gte=_start_of(cutoff)
     )
-    return (
-        participants.filter(stage=Stage.ENDED, stage_since__lt=cutoff)
-        .annotate(last_activity=Subquery(last_activity))
-        .filter(Q(last_activity__isnull=True) | Q(last_activity__lt=_start_of(cutoff)))
-        .filter(_not_kept(today))
+    return participants.filter(
+        ~Exists(recorded_since), _not_kept(today), stage=Stage.ENDED, stage_since__lt=cutoff
     )
 
 
 def participants_due_for_review(participants: QuerySet, today: datetime.date) -> QuerySet:
     """Of `participants` (already scoped to the user), those due for review, oldest first,
     each with `last_activity`, `ending`, `last_decision_at` and a `hold_<key>` per hold."""
+    last_activity = (
+        TimelineEvent.objects.filter(participant=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
     ending = (
         StageChange.objects.filter(participant=OuterRef("pk"), kind=StageChange.Kind.ENDED)
         .order_by("-effective_on", "-recorded_at")
         .values("ending")[:1]
     )
     due = _participants_due(participants, today).annotate(
-        ending=Subquery(ending), last_decision_at=_last_decision_at()
+        last_activity=Subquery(last_activity),
+        ending=Subquery(ending),
+        last_decision_at=_last_decision_at(),
     )
     return _with_holds(due, _PARTICIPANT_HOLDS, today).order_by(
         "stage_since", "family_name", "given_name"
@@ -235,10 +237,11 @@ def participants_due_for_review(participants: QuerySet, today: datetime.date) ->
 
 def _referrals_due(referrals: QuerySet, today: datetime.date) -> QuerySet:
     return referrals.filter(
+        _not_kept(today),
         status__in=(Referral.Status.DECLINED, Referral.Status.WITHDRAWN),
         participant__isnull=True,
         decided_on__lt=review_cutoff(today),
-    ).filter(_not_kept(today))
+    )
 
 
 def referrals_due_for_review(referrals: QuerySet, today: datetime.date) -> QuerySet:

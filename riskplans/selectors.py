@@ -205,18 +205,21 @@ def plans_awaiting_decision(user) -> list[RiskManagementPlan]:
 
     managed = access.service_ids_for(user, [Role.SERVICE_MANAGER])
     as_om = access.service_ids_for(user, [Role.OFFENDER_MANAGER])
+    from participants.models import Allocation
+
     condition = models.Q(participant__service_id__in=managed)
     if as_om:
-        condition |= models.Q(
-            participant__service_id__in=as_om,
-            participant__allocations__staff=user,
-            participant__allocations__role=Role.OFFENDER_MANAGER,
-            participant__allocations__ended_on__isnull=True,
+        # Exists, not a join: each plan once, without DISTINCT over every column.
+        allocated = Allocation.objects.filter(
+            participant=models.OuterRef("participant_id"),
+            staff=user,
+            role=Role.OFFENDER_MANAGER,
+            ended_on__isnull=True,
         )
+        condition |= models.Q(participant__service_id__in=as_om) & models.Exists(allocated)
     return list(
         RiskManagementPlan.objects.filter(condition, status=PlanStatus.SUBMITTED)
         .exclude(author=user)
         .select_related("participant", "author")
-        .order_by("submitted_at")
-        .distinct()[:20]
+        .order_by("submitted_at")[:20]
     )

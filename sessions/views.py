@@ -41,9 +41,10 @@ ONE_CLICK = (Outcome.ATTENDED, Outcome.LATE, Outcome.UNACCEPTABLE_ABSENCE)
 
 @case_roles
 def my_day(request):
+    mine = selectors.my_sessions(request.user)
     context = {
-        "sessions": selectors.my_day(request.user),
-        "missing": selectors.outcomes_missing(request.user),
+        "sessions": mine.today,
+        "missing": mine.outcomes_missing,
         "one_click": [(o.value, o.label) for o in Outcome if o in ONE_CLICK],
         "now": timezone.now(),
     }

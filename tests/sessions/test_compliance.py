@@ -400,6 +400,30 @@ def test_outcome_missing_is_flagged_to_the_staff_on_their_home_page(
     assert "Outcome missing" in home
 
 
+def test_my_sessions_today_and_those_of_the_last_30_days_with_an_outcome_missing(
+    service, personas, jamal
+):
+    from sessions.selectors import my_sessions
+
+    keyworker = personas["keyworker"]
+    two_pm = timezone.make_aware(datetime.datetime.combine(days_ago(0), datetime.time(14)))
+    ended_today = session_on(service, keyworker, jamal, days_ago(0), hour=9)
+    later_today = session_on(service, keyworker, jamal, days_ago(0), hour=16)
+    missing = session_on(service, keyworker, jamal, days_ago(3))
+    recorded = session_on(service, keyworker, jamal, days_ago(4))
+    services.record_outcome(
+        attendance=recorded.attendances.get(), outcome=Outcome.ATTENDED, actor=keyworker
+    )
+    session_on(service, keyworker, jamal, days_ago(31))  # too long ago to be listed
+    session_on(service, personas["colleague"], jamal, days_ago(2))  # someone else's
+
+    mine = my_sessions(keyworker, now=two_pm)
+    assert mine.today == [ended_today, later_today]
+    assert [len(s.attendances.all()) for s in mine.today] == [1, 1]
+    # Newest first; a session of today that has ended without its outcome is in both lists.
+    assert mine.outcomes_missing == [ended_today, missing]
+
+
 def test_one_session_of_a_series_changes_alone(client_for, service, personas, jamal):
     from django.urls import reverse
 
