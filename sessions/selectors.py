@@ -1,17 +1,8 @@
 """Reads: my day, outcomes missing, a participant's sessions, risk concerns for the OM."""
 
 import datetime
-from dataclasses import dataclass
 
-from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Prefetch,
-    Q,
-    prefetch_related_objects,
-)
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from participants.timeline import may_read
@@ -21,16 +12,15 @@ from resettle.accounts.roles import Role
 from .models import Attendance, NoteAddendum, Session, SessionNote
 
 OUTCOME_MISSING_DAYS = 30
-OUTCOMES_MISSING_SHOWN = 50
 
 
-def _register(user):
-    """A session's attendances as its register shows them to this user."""
-    return (
+def _with_attendances(sessions, user):
+    attendances = (
         Attendance.objects.select_related("participant")
         .exclude(participant_id__in=access.excluded_participant_ids(user))
         .order_by("participant__family_name", "participant__given_name")
     )
+    return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
 
 
 def _sessions_of(user):
@@ -41,41 +31,32 @@ def _sessions_of(user):
     )
 
 
-@dataclass(frozen=True)
-class MySessions:
-    today: list[Session]  # with their registers, earliest first
-    outcomes_missing: list[Session]  # newest first
+def my_day(user, day: datetime.date | None = None) -> list[Session]:
+    day = day or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    return list(
+        _with_attendances(
+            _sessions_of(user).filter(
+                starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
+            ),
+            user,
+        ).order_by("starts_at")
+    )
 
 
-def my_sessions(user, now: datetime.datetime | None = None) -> MySessions:
-    """This member of staff's sessions today, and those of the last 30 days that have ended
-    with someone's outcome not recorded: both lists from one read of their sessions."""
+def outcomes_missing(user, now=None) -> list[Session]:
+    """Sessions of this member of staff that have ended with someone's outcome not recorded."""
     now = now or timezone.now()
-    start = datetime.datetime.combine(
-        timezone.localdate(now), datetime.time.min, tzinfo=timezone.get_current_timezone()
-    )
-    today = Q(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1))
-    missing = Q(
-        Exists(Attendance.objects.filter(session=OuterRef("pk"), outcome="")),
-        ends_at__lte=now,
-        ends_at__gte=now - datetime.timedelta(days=OUTCOME_MISSING_DAYS),
-    )
-    sessions = list(
-        _sessions_of(user)
-        .annotate(
-            is_today=ExpressionWrapper(today, output_field=BooleanField()),
-            outcome_missing=ExpressionWrapper(missing, output_field=BooleanField()),
+    missing = Attendance.objects.filter(session=OuterRef("pk"), outcome="")
+    return list(
+        Session.objects.filter(
+            staff=user,
+            ends_at__lte=now,
+            ends_at__gte=now - datetime.timedelta(days=OUTCOME_MISSING_DAYS),
         )
-        .filter(Q(is_today=True) | Q(outcome_missing=True))
-        .order_by("starts_at")
-    )
-    todays = [session for session in sessions if session.is_today]
-    prefetch_related_objects(todays, Prefetch("attendances", queryset=_register(user)))
-    return MySessions(
-        today=todays,
-        outcomes_missing=[s for s in reversed(sessions) if s.outcome_missing][
-            :OUTCOMES_MISSING_SHOWN
-        ],
+        .filter(Exists(missing))
+        .order_by("-starts_at")[:50]
     )
 
 

@@ -41,10 +41,9 @@ ONE_CLICK = (Outcome.ATTENDED, Outcome.LATE, Outcome.UNACCEPTABLE_ABSENCE)
 
 @case_roles
 def my_day(request):
-    mine = selectors.my_sessions(request.user)
     context = {
-        "sessions": mine.today,
-        "missing": mine.outcomes_missing,
+        "sessions": selectors.my_day(request.user),
+        "missing": selectors.outcomes_missing(request.user),
         "one_click": [(o.value, o.label) for o in Outcome if o in ONE_CLICK],
         "now": timezone.now(),
     }

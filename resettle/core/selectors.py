@@ -71,10 +71,9 @@ def case_worker_panels(*, user, role: str) -> dict:
         unacknowledged_follow_ups(user, allocated_only=role != Role.SERVICE_MANAGER), 10
     )
     my_caseload, my_caseload_count = first_rows_and_total(mine, 15)
-    my_sessions = session_selectors.my_sessions(user)
     panels = {
-        "todays_sessions": my_sessions.today,
-        "outcomes_missing": my_sessions.outcomes_missing,
+        "todays_sessions": session_selectors.my_day(user),
+        "outcomes_missing": session_selectors.outcomes_missing(user),
         "risk_concerns": session_selectors.risk_concerns_for(user)
         if role == Role.OFFENDER_MANAGER
         else [],

@@ -403,7 +403,7 @@ def test_outcome_missing_is_flagged_to_the_staff_on_their_home_page(
 def test_my_sessions_today_and_those_of_the_last_30_days_with_an_outcome_missing(
     service, personas, jamal
 ):
-    from sessions.selectors import my_sessions
+    from sessions.selectors import my_day, outcomes_missing
 
     keyworker = personas["keyworker"]
     two_pm = timezone.make_aware(datetime.datetime.combine(days_ago(0), datetime.time(14)))
@@ -417,11 +417,11 @@ def test_my_sessions_today_and_those_of_the_last_30_days_with_an_outcome_missing
     session_on(service, keyworker, jamal, days_ago(31))  # too long ago to be listed
     session_on(service, personas["colleague"], jamal, days_ago(2))  # someone else's
 
-    mine = my_sessions(keyworker, now=two_pm)
-    assert mine.today == [ended_today, later_today]
-    assert [len(s.attendances.all()) for s in mine.today] == [1, 1]
+    today = my_day(keyworker, days_ago(0))
+    assert today == [ended_today, later_today]
+    assert [len(s.attendances.all()) for s in today] == [1, 1]
     # Newest first; a session of today that has ended without its outcome is in both lists.
-    assert mine.outcomes_missing == [ended_today, missing]
+    assert outcomes_missing(keyworker, now=two_pm) == [ended_today, missing]
 
 
 def test_one_session_of_a_series_changes_alone(client_for, service, personas, jamal):
