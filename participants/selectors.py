@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from resettle import access
 from resettle.accounts.models import Service
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import ALLOCATABLE_ROLES
 
 from .identifiers import normalise
 from .models import Allocation, Participant, Referral, ReleasePlan, Stage, StageChange
@@ -71,7 +71,12 @@ def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
     """The same men, filtered and sorted, without their teams (for a list of names)."""
     participants = access.participants_visible_to(user)
     if filters.mine:
-        participants = participants.filter(_currently_allocated(staff_id=user.pk))
+        # Allocations exist only where he holds an allocatable role: with none (a service
+        # manager), the list is known to be empty and the database is not asked.
+        participants = participants.filter(
+            _currently_allocated(staff_id=user.pk),
+            service_id__in=access.service_ids_for(user, ALLOCATABLE_ROLES),
+        )
     if filters.stage in Stage.values:
         participants = participants.filter(stage=filters.stage)
     else:
@@ -118,7 +123,7 @@ def search_condition(query: str) -> Q:
 def allocatable_staff(service_ids, role: str | None = None):
     from resettle.accounts.models import User
 
-    roles = [role] if role else [Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST]
+    roles = [role] if role else ALLOCATABLE_ROLES
     return (
         User.objects.filter(
             is_active=True, memberships__service_id__in=service_ids, memberships__role__in=roles

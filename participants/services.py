@@ -12,7 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from resettle.accounts.models import Service, User
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 from resettle.audit import records_actor
 
 from . import erasure, retention, selectors
@@ -574,7 +574,7 @@ def allocate(
     from resettle import access
 
     locked = lock_participant(participant)
-    if role not in (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST):
+    if role not in ALLOCATABLE_ROLES:
         raise ValidationError(
             "Only an offender manager, health keyworker or psychologist is allocated"
         )

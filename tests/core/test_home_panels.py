@@ -67,3 +67,33 @@ def test_a_man_counts_once_in_my_caseload_however_many_roles_i_hold_in_his_team(
     assert panels["my_caseload_count"] == 17
     body = client_for(keyworker).get(reverse("core:home")).content.decode()
     assert "See all 17 people allocated to you" in body
+
+
+def test_a_manager_who_is_also_an_offender_manager_elsewhere_sees_his_men_there(
+    client_for, service, other_service, personas
+):
+    """Allocations exist only where someone holds an allocatable role, so a manager's own
+    caseload is not looked for in the services they manage, and is found where they are an
+    offender manager."""
+    from participants import services as participant_services
+    from participants.selectors import CaseloadFilters, caseload_rows
+    from resettle.accounts.roles import Agency, Role
+    from resettle.accounts.services import grant_membership
+
+    manager = personas["service_manager"]
+    assert list(caseload_rows(manager, CaseloadFilters(mine=True))) == []
+
+    grant_membership(
+        user=manager, service=other_service, role=Role.OFFENDER_MANAGER, agency=Agency.PROBATION
+    )
+    his = add_participants(other_service, 2)
+    for man in his:
+        participant_services.allocate(
+            participant=man, actor=personas["outsider_manager"], staff=manager,
+            role=Role.OFFENDER_MANAGER, started_on=timezone.localdate(),
+        )  # fmt: skip
+    add_participants(service, 3)  # men of the service he manages: not his caseload
+
+    panels = home(client_for, manager)
+    assert {man.pk for man in panels["my_caseload"]} == {man.pk for man in his}
+    assert panels["my_caseload_count"] == 2
