@@ -193,6 +193,7 @@ def measure_pdfs(repeats: int) -> dict:
         return {"seconds": statistics.median(s for s, _ in runs), "pages": runs[0][1]}
 
     results = {
+        "_repeats": repeats,
         "one-page document": median_of(None),
         "licence compliance (12 months)": median_of(
             ReportRequest(
@@ -306,7 +307,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["pages", "pdfs", "load-plan"])
     parser.add_argument("--origin", default="https://127.0.0.1:8000")
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--warm-up", type=int, default=3)
     args = parser.parse_args(argv)
     if args.what == "pages":
