@@ -145,7 +145,7 @@ class Dataset:
             Participant: "id service_id given_name family_name preferred_name date_of_birth "
             "prison_number crn pnc_number nhs_number phone gp_practice current_accommodation "
             "stage stage_since highest_rosh mappa_category mappa_level plan_review_due_on "
-            "version created_at",
+            "expected_days_per_week version created_at",
             ParticipantUserObjectPermission: "id content_object_id permission_id user_id",
             Contact: "id participant_id name relationship phone notes is_next_of_kin",
             Goal: "id participant_id in_his_words progress progress_note set_on",

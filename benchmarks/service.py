@@ -397,6 +397,7 @@ class Man:
     highest_rosh: str = ""
     mappa: tuple = ("", "")
     plan_review_due_on: datetime.date | None = None
+    expected_days_per_week: int | None = None
     version: int = 1
     accommodation: str = "temporary"  # his housing and work at the last outcome review
     occupation: str = "none"
@@ -1080,6 +1081,7 @@ class ServiceBuilder:
             "mappa_category": "",
             "mappa_level": "",
             "plan_review_due_on": None,
+            "expected_days_per_week": None,
             "version": 1,
         }
         changes_over_time = [(man.accepted_at, "+", {}, accepted.actor.id)]
@@ -1846,6 +1848,7 @@ class ServiceBuilder:
         if approved is not None:
             ds.put(RiskManagementPlan, approved)
             man.plan_review_due_on = approved["review_due_on"]
+            man.expected_days_per_week = approved["expected_days_per_week"]
 
     def _submit(self, man: Man, plan: dict, day, author, link) -> None:
         ds = self.ds
@@ -2540,6 +2543,7 @@ class ServiceBuilder:
             mappa_category=man.mappa[0],
             mappa_level=man.mappa[1],
             plan_review_due_on=man.plan_review_due_on,
+            expected_days_per_week=man.expected_days_per_week,
             version=man.version,
         )
         ds.put(Participant, values)

@@ -148,6 +148,10 @@ class Participant(models.Model):
     mappa_category = models.CharField("MAPPA category", max_length=1, blank=True)
     mappa_level = models.CharField("MAPPA level", max_length=1, blank=True)
     plan_review_due_on = models.DateField("risk plan review due", null=True, blank=True)
+    # From his approved plan (none: the compliance default), for the attendance pages.
+    expected_days_per_week = models.PositiveSmallIntegerField(
+        "expected days a week", null=True, blank=True
+    )
     # Optimistic lock: an edit based on an older version is refused, never overwrites.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -158,6 +162,7 @@ class Participant(models.Model):
             "mappa_category",
             "mappa_level",
             "plan_review_due_on",
+            "expected_days_per_week",
         ]
     )
 

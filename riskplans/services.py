@@ -74,6 +74,7 @@ def sync_participant_summary(participant: Participant) -> None:
         mappa_category=latest.mappa_category if latest else "",
         mappa_level=latest.mappa_level if latest else "",
         plan_review_due_on=approved.review_due_on if approved else None,
+        expected_days_per_week=approved.expected_days_per_week if approved else None,
     )
 
 

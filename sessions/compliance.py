@@ -119,13 +119,8 @@ def absences_among(rows, since: datetime.date) -> list[Attendance]:
 
 
 def expected_days_per_week(participant: Participant) -> int:
-    from riskplans.models import PlanStatus
-
-    expected = (
-        participant.risk_plans.filter(status=PlanStatus.APPROVED)
-        .values_list("expected_days_per_week", flat=True)
-        .first()
-    )
+    """From his approved plan (kept on his record by the riskplans services), else 4."""
+    expected = participant.expected_days_per_week
     return DEFAULT_DAYS_PER_WEEK if expected is None else expected
 
 

@@ -251,7 +251,37 @@ def test_expected_days_come_from_the_approved_plan(jamal, personas):
                  "contingency_plan": "x", "expected_days_per_week": 2},
     )  # fmt: skip
     plan_services.approve_plan(plan=plan, actor=personas["offender_manager"])
+    jamal.refresh_from_db()  # the riskplans services keep it on his record
     assert compliance.expected_days_per_week(jamal) == 2
+
+
+def test_the_migration_copies_expected_days_from_each_mans_approved_plan(jamal, personas, service):
+    """riskplans 0003 fills the copy on records made before the services kept it."""
+    import importlib
+
+    from django.apps import apps
+
+    from participants.models import Participant
+    from riskplans import services as plan_services
+    from tests.factories import ParticipantFactory
+
+    plan = plan_services.start_plan(participant=jamal, actor=personas["keyworker"])
+    plan_services.save_plan(
+        plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version, submit=True,
+        changes={"actions": [{"pillar": "supervision", "action": "a", "owner": "b", "due": "c"}],
+                 "contingency_plan": "x", "expected_days_per_week": 3},
+    )  # fmt: skip
+    plan_services.approve_plan(plan=plan, actor=personas["offender_manager"])
+    without_a_plan = ParticipantFactory(service=service)
+    Participant.objects.update(expected_days_per_week=None)
+
+    migration = importlib.import_module("riskplans.migrations.0003_expected_days_on_the_record")
+    migration.copy_from_approved_plans(apps, None)
+    jamal.refresh_from_db()
+    without_a_plan.refresh_from_db()
+    assert jamal.expected_days_per_week == 3
+    assert without_a_plan.expected_days_per_week is None
+    assert compliance.expected_days_per_week(without_a_plan) == 4
 
 
 # --- Bad input ------------------------------------------------------------------------------
