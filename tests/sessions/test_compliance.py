@@ -240,17 +240,21 @@ def test_weekly_grid_counts_attended_days_against_expected(record, jamal):
     assert (weeks[0].attended_days, weeks[0].expected, len(weeks[0].absences)) == (2, 4, 1)
 
 
-def test_expected_days_come_from_the_approved_plan(jamal, personas):
+def approve_a_plan_expecting(man, personas, days: int) -> None:
     from riskplans import services as plan_services
 
-    assert compliance.expected_days_per_week(jamal) == 4
-    plan = plan_services.start_plan(participant=jamal, actor=personas["keyworker"])
+    plan = plan_services.start_plan(participant=man, actor=personas["keyworker"])
     plan_services.save_plan(
         plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version, submit=True,
         changes={"actions": [{"pillar": "supervision", "action": "a", "owner": "b", "due": "c"}],
-                 "contingency_plan": "x", "expected_days_per_week": 2},
+                 "contingency_plan": "x", "expected_days_per_week": days},
     )  # fmt: skip
     plan_services.approve_plan(plan=plan, actor=personas["offender_manager"])
+
+
+def test_expected_days_come_from_the_approved_plan(jamal, personas):
+    assert compliance.expected_days_per_week(jamal) == 4
+    approve_a_plan_expecting(jamal, personas, 2)
     jamal.refresh_from_db()  # the riskplans services keep it on his record
     assert compliance.expected_days_per_week(jamal) == 2
 
@@ -262,16 +266,9 @@ def test_the_migration_copies_expected_days_from_each_mans_approved_plan(jamal, 
     from django.apps import apps
 
     from participants.models import Participant
-    from riskplans import services as plan_services
     from tests.factories import ParticipantFactory
 
-    plan = plan_services.start_plan(participant=jamal, actor=personas["keyworker"])
-    plan_services.save_plan(
-        plan=plan, actor=personas["keyworker"], expected_version=plan.lock_version, submit=True,
-        changes={"actions": [{"pillar": "supervision", "action": "a", "owner": "b", "due": "c"}],
-                 "contingency_plan": "x", "expected_days_per_week": 3},
-    )  # fmt: skip
-    plan_services.approve_plan(plan=plan, actor=personas["offender_manager"])
+    approve_a_plan_expecting(jamal, personas, 3)
     without_a_plan = ParticipantFactory(service=service)
     Participant.objects.update(expected_days_per_week=None)
 
