@@ -200,13 +200,12 @@ def formulation_rows(formulation: Formulation) -> list[tuple[str, str]]:
 
 def plans_awaiting_decision(user) -> list[RiskManagementPlan]:
     """Submitted plans this user may approve: allocated OM's men, or a manager's service."""
+    from participants.models import Allocation
     from resettle import access
     from resettle.accounts.roles import Role
 
     managed = access.service_ids_for(user, [Role.SERVICE_MANAGER])
     as_om = access.service_ids_for(user, [Role.OFFENDER_MANAGER])
-    from participants.models import Allocation
-
     condition = models.Q(participant__service_id__in=managed)
     if as_om:
         # Exists, not a join: each plan once, without DISTINCT over every column.

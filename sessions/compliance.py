@@ -99,11 +99,12 @@ def window_start(today: datetime.date, window_months: int) -> datetime.date:
 def unacceptable_absences_in_window(
     participant: Participant, today: datetime.date, window_months: int
 ) -> list[Attendance]:
+    since = window_start(today, window_months)
     return absences_among(
-        enforceable_outcomes(participant, window_start(today, window_months), today)
+        enforceable_outcomes(participant, since, today)
         .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
         .order_by("session_starts_at"),
-        window_start(today, window_months),
+        since,
     )
 
 
@@ -164,12 +165,8 @@ def prompt_for(
         return None
     latest = timezone.localtime(absences[-1].session_starts_at).date()
     if latest_decisions is None:
-        decided = EnforcementDecision.objects.filter(
-            participant=participant, decided_on__gte=latest
-        ).exists()
-    else:
-        decided = bool(latest_decisions) and latest_decisions[0].decided_on >= latest
-    if decided:
+        latest_decisions = list(participant.enforcement_decisions.all()[:1])
+    if latest_decisions and latest_decisions[0].decided_on >= latest:
         return None
     level = "recall_review" if len(absences) >= policy.recall_review_threshold else "warning"
     return EnforcementPrompt(
