@@ -132,8 +132,10 @@ def crisis_summary(participant: Participant) -> dict:
 
 def calls_visible_to(user, roles=CRISIS_SUMMARY_ROLES) -> QuerySet[CrisisCall]:
     """Calls of the user's services, except those about a man they are excluded from."""
-    return CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles)).exclude(
-        participant_id__in=access.excluded_participant_ids(user)
+    return access.without_exclusions(
+        CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles)),
+        user,
+        participant_field="participant_id",
     )
 
 

@@ -73,9 +73,11 @@ def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
     if filters.mine:
         # Allocations exist only where he holds an allocatable role: with none (a service
         # manager), the list is known to be empty and the database is not asked.
+        allocatable_services = access.service_ids_for(user, ALLOCATABLE_ROLES)
+        if not allocatable_services:
+            return Participant.objects.none()
         participants = participants.filter(
-            _currently_allocated(staff_id=user.pk),
-            service_id__in=access.service_ids_for(user, ALLOCATABLE_ROLES),
+            _currently_allocated(staff_id=user.pk), service_id__in=allocatable_services
         )
     if filters.stage in Stage.values:
         participants = participants.filter(stage=filters.stage)

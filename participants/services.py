@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from resettle import access
 from resettle.accounts.models import Service, User
 from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 from resettle.audit import records_actor
@@ -267,7 +268,6 @@ def lock_for_change(
     would otherwise let someone who has just lost access write after the change. `may` is the
     access rule (default: change the record).
     """
-    from resettle import access
 
     locked = lock_participant(participant)
     if not (may or access.can_change_participant)(actor, locked):
@@ -411,7 +411,6 @@ def change_stage(
     recall_type: str = "",
     ending: str = "",
 ) -> StageChange:
-    from resettle import access
 
     locked = lock_for_change(
         participant=participant,
@@ -571,7 +570,6 @@ def allocate(
     started_on: datetime.date,
 ) -> Allocation:
     """Make `staff` his `role`; the previous holder's change rights go in the same commit."""
-    from resettle import access
 
     locked = lock_participant(participant)
     if role not in ALLOCATABLE_ROLES:
@@ -697,9 +695,11 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
     participant.temporary_access.filter(staff=staff, ended_at__isnull=True).update(
         ended_at=timezone.now(), ended_by=actor
     )
-    return Exclusion.objects.create(
+    exclusion = Exclusion.objects.create(
         participant=participant, staff=staff, reason=reason.strip(), created_by=actor
     )
+    access.forget_memberships(staff)  # which also say whether they have exclusions
+    return exclusion
 
 
 @records_actor
@@ -712,6 +712,7 @@ def lift_exclusion(*, exclusion, actor: User):
     exclusion.lifted_at = timezone.now()
     exclusion.lifted_by = actor
     exclusion.save()
+    access.forget_memberships(exclusion.staff)
     return exclusion
 
 
@@ -722,7 +723,6 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     Logged on his timeline and shown on the service manager's home page; it ends by itself.
     """
-    from resettle import access
 
     from .models import TemporaryAccess
 

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists
 
 from resettle.accounts.models import Membership
 from resettle.accounts.roles import CASE_ROLES, Role
@@ -18,12 +19,20 @@ _MEMBERSHIP_CACHE = "_resettle_memberships"
 
 
 def memberships_of(user) -> list[Membership]:
-    """The user's memberships with their services, read once per request."""
+    """The user's memberships with their services, read once per request.
+
+    Each also says whether the user is excluded from anyone's record (`user_has_exclusions`):
+    the same query, so lists leave out the exclusion condition for everyone else.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, _MEMBERSHIP_CACHE, None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("service"))
+        cached = list(
+            Membership.objects.filter(user=user)
+            .select_related("service")
+            .annotate(user_has_exclusions=Exists(_active_exclusions_of(user)))
+        )
         setattr(user, _MEMBERSHIP_CACHE, cached)
     return cached
 
@@ -111,18 +120,28 @@ class ExcludedFromRecord(PermissionDenied):
     """The person has been excluded from this man's record (the 403 page says so)."""
 
 
-def excluded_participant_ids(user):
-    """A subquery of the men this user is excluded from (never listed, found or counted)."""
+def _active_exclusions_of(user):
     from participants.models import Exclusion
 
-    return Exclusion.objects.filter(staff_id=user.pk, lifted_at__isnull=True).values(
-        "participant_id"
-    )
+    return Exclusion.objects.filter(staff_id=user.pk, lifted_at__isnull=True)
 
 
-def without_exclusions(participants, user):
-    """Narrow any queryset of participants to those the user is not excluded from."""
-    return participants.exclude(pk__in=excluded_participant_ids(user))
+def has_exclusions(user) -> bool:
+    """Whether this user is kept out of anyone's record. Known from their memberships; with
+    none (nothing to list anyway), assumed so, and the condition is applied."""
+    memberships = memberships_of(user)
+    return not memberships or memberships[0].user_has_exclusions
+
+
+def without_exclusions(queryset, user, participant_field: str = "pk"):
+    """Narrow any queryset of participants, or of records about them (with `participant_field`,
+    e.g. "participant_id"), to the men this user is not excluded from (never listed, found or
+    counted). One subquery where they have exclusions; no condition at all where they have none.
+    """
+    if not has_exclusions(user):
+        return queryset
+    excluded = _active_exclusions_of(user).values("participant_id")
+    return queryset.exclude(**{f"{participant_field}__in": excluded})
 
 
 def participants_visible_to(user):
@@ -143,7 +162,7 @@ def allocated_to(user):
     permission to change the participant) or whose record he has break-glass access to: one
     subquery, so a page answers "may he change this record?" without a query of its own."""
     from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Exists, OuterRef
+    from django.db.models import OuterRef
 
     from participants.models import Participant, ParticipantUserObjectPermission
 
@@ -285,8 +304,10 @@ REFERRAL_CREATE_ROLES = (Role.SERVICE_MANAGER, Role.OFFENDER_MANAGER)
 def referrals_visible_to(user):
     from participants.models import Referral
 
-    return Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)).exclude(
-        participant_id__in=excluded_participant_ids(user)
+    return without_exclusions(
+        Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)),
+        user,
+        participant_field="participant_id",
     )
 
 

@@ -15,11 +15,9 @@ OUTCOME_MISSING_DAYS = 30
 
 
 def _with_attendances(sessions, user):
-    attendances = (
-        Attendance.objects.select_related("participant")
-        .exclude(participant_id__in=access.excluded_participant_ids(user))
-        .order_by("participant__family_name", "participant__given_name")
-    )
+    attendances = access.without_exclusions(
+        Attendance.objects.select_related("participant"), user, participant_field="participant_id"
+    ).order_by("participant__family_name", "participant__given_name")
     return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
 
 

@@ -11,6 +11,8 @@ def first_rows_and_total(queryset: QuerySet, limit: int) -> tuple[list, int]:
     be DISTINCT (the window counts the rows before DISTINCT removes any): express
     "has an X" with Exists rather than a join.
     """
+    if queryset.query.is_empty():
+        return [], 0
     if queryset.query.distinct:
         raise ValueError("A window count would count the rows DISTINCT later removes")
     rows = list(queryset.annotate(rows_in_all=Window(Count("*")))[:limit])

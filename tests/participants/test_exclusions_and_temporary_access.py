@@ -15,6 +15,7 @@ from participants.models import Exclusion, TemporaryAccess, TimelineEvent
 from resettle import access
 from resettle.core.models import AccessLog
 from tests.crisisline.test_calls import a_call
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,43 @@ def test_crisis_summary_and_calls_about_him_are_hidden_from_them(
     assert response.status_code == 403
     assert "You are excluded from this record" in response.content.decode()
     assert client_for(tom).get(reverse("crisisline:call_detail", args=[call.pk])).status_code == 404
+
+
+def test_the_exclusion_condition_is_in_a_list_only_for_someone_who_has_one(personas, participant):
+    """Most staff are excluded from no one: their lists carry no exclusion subquery, and knowing
+    so costs no query (it comes with their memberships)."""
+    tom, aisha = personas["colleague"], personas["keyworker"]
+    services.exclude_staff(
+        participant=participant,
+        staff=tom,
+        reason="Went to school with his brother",
+        actor=personas["service_manager"],
+    )
+    assert access.has_exclusions(tom)
+    assert "participants_exclusion" in str(access.participants_visible_to(tom).query)
+    assert not access.has_exclusions(aisha)
+    assert "participants_exclusion" not in str(access.participants_visible_to(aisha).query)
+    assert "participants_exclusion" not in str(crisis_selectors.calls_visible_to(aisha).query)
+
+
+def test_an_exclusion_takes_effect_for_someone_whose_memberships_were_already_read(
+    personas, participant
+):
+    tom, manager = personas["colleague"], personas["service_manager"]
+    assert participant in access.participants_visible_to(tom)  # his memberships are now read
+    exclusion = services.exclude_staff(
+        participant=participant, staff=tom, reason="Knows his family", actor=manager
+    )
+    assert participant not in access.participants_visible_to(tom)
+    assert participant.referral not in access.referrals_visible_to(tom)
+    services.lift_exclusion(exclusion=exclusion, actor=manager)
+    assert participant in access.participants_visible_to(tom)
+
+
+def test_someone_with_no_memberships_still_has_the_condition_applied(participant):
+    nobody = UserFactory()
+    assert access.has_exclusions(nobody)
+    assert list(access.participants_visible_to(nobody)) == []
 
 
 def test_staff_of_another_service_still_get_not_found(client_for, personas, participant):
