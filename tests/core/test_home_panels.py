@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crisisline.models import CrisisCall
+from resettle.core.querysets import first_rows_and_total
 from tests.participants.test_query_budgets import add_participants, allocate_some
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_a_man_counts_once_in_my_caseload_however_many_roles_i_hold_in_his_team(
 
 
 def test_a_manager_who_is_also_an_offender_manager_elsewhere_sees_his_men_there(
-    client_for, service, other_service, personas
+    client_for, service, other_service, personas, django_assert_num_queries
 ):
     """Allocations exist only where someone holds an allocatable role, so a manager's own
     caseload is not looked for in the services they manage, and is found where they are an
@@ -82,6 +83,11 @@ def test_a_manager_who_is_also_an_offender_manager_elsewhere_sees_his_men_there(
 
     manager = personas["service_manager"]
     assert list(caseload_rows(manager, CaseloadFilters(mine=True))) == []
+    with django_assert_num_queries(0):
+        assert first_rows_and_total(caseload_rows(manager, CaseloadFilters(mine=True)), 15) == (
+            [],
+            0,
+        )
 
     grant_membership(
         user=manager, service=other_service, role=Role.OFFENDER_MANAGER, agency=Agency.PROBATION
