@@ -268,7 +268,6 @@ def lock_for_change(
     would otherwise let someone who has just lost access write after the change. `may` is the
     access rule (default: change the record).
     """
-
     locked = lock_participant(participant)
     if not (may or access.can_change_participant)(actor, locked):
         raise NoLongerAllowed(
@@ -411,7 +410,6 @@ def change_stage(
     recall_type: str = "",
     ending: str = "",
 ) -> StageChange:
-
     locked = lock_for_change(
         participant=participant,
         actor=actor,
@@ -570,7 +568,6 @@ def allocate(
     started_on: datetime.date,
 ) -> Allocation:
     """Make `staff` his `role`; the previous holder's change rights go in the same commit."""
-
     locked = lock_participant(participant)
     if role not in ALLOCATABLE_ROLES:
         raise ValidationError(
@@ -723,7 +720,6 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     Logged on his timeline and shown on the service manager's home page; it ends by itself.
     """
-
     from .models import TemporaryAccess
 
     if not access.may_ask_temporary_access(actor, lock_participant(participant)):

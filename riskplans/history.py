@@ -6,9 +6,6 @@ from .models import Formulation, RiskAssessment, RiskManagementPlan
 
 AREAS = (
     HistoryArea("Risk assessments", own_versions(RiskAssessment)),
-    HistoryArea(
-        "Risk management plans",
-        own_versions(RiskManagementPlan),
-    ),
+    HistoryArea("Risk management plans", own_versions(RiskManagementPlan)),
     HistoryArea("Formulations", own_versions(Formulation)),
 )

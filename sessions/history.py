@@ -35,10 +35,7 @@ AREAS = (
             note_id__in=_readable_notes(p, user).values("pk")
         ),
     ),
-    HistoryArea(
-        "Enforcement decisions",
-        own_versions(EnforcementDecision),
-    ),
+    HistoryArea("Enforcement decisions", own_versions(EnforcementDecision)),
     HistoryArea(
         "Recall decisions",
         lambda p, user: versions_of(RecallDecision).filter(
