@@ -21,8 +21,9 @@ from collections.abc import Callable
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +37,6 @@ from participants.models import (
     LicenceCondition,
     OutcomeSnapshot,
     Participant,
-    ParticipantUserObjectPermission,
     PathwayNeed,
     Referral,
     ReleasePlan,
@@ -44,7 +44,9 @@ from participants.models import (
     TemporaryAccess,
     TimelineEvent,
 )
+from reports import commissioner
 from reports.models import ReportRequest
+from reports.quarters import completed_quarters
 from resettle.accounts.models import Membership, Service, User
 from resettle.audit import SYSTEM_ACCOUNT_EMAIL
 from resettle.core.models import AccessLog
@@ -128,13 +130,13 @@ class Dataset:
     # Registration of every table this generator writes, with its column order.
     def _register(self) -> None:
         w = self.writer
-        spec = {
+        spec: dict[type[Model], str] = {
             Service: "id name region delivery_model funded_community_places "
             "funded_custody_places out_of_hours_route",
             User: "id password last_login is_superuser email full_name is_active is_staff "
             "date_joined",
             User.groups.through: "id user_id group_id",
-            Membership: "id user_id service_id role agency",
+            Membership: "id user_id service_id role agency is_psychologist",
             CompliancePolicy: "id service_id warning_threshold recall_review_threshold "
             "window_months",
             BankHoliday: "id date name",
@@ -145,8 +147,7 @@ class Dataset:
             Participant: "id service_id given_name family_name preferred_name date_of_birth "
             "prison_number crn pnc_number nhs_number phone gp_practice current_accommodation "
             "stage stage_since highest_rosh mappa_category mappa_level plan_review_due_on "
-            "expected_days_per_week version created_at",
-            ParticipantUserObjectPermission: "id content_object_id permission_id user_id",
+            "version created_at",
             Contact: "id participant_id name relationship phone notes is_next_of_kin",
             Goal: "id participant_id in_his_words progress progress_note set_on",
             StageChange: "id participant_id kind from_stage to_stage effective_on reason "
@@ -175,8 +176,8 @@ class Dataset:
             "return_comment review_due_on review_reason lock_version created_at",
             Formulation: "id participant_id number status author_id presenting_problems "
             "reciprocal_roles target_problem_procedures exits predisposing precipitating "
-            "perpetuating protective presenting his_account shared_with_him_on lock_version "
-            "created_at",
+            "perpetuating protective presenting his_account shared_with_him_on agreed_by_id "
+            "agreed_at lock_version created_at",
             SessionSeries: "id service_id title weekdays created_by_id created_at",
             Session: "id service_id series_id session_type title starts_at ends_at "
             "location_kind location_detail enforceable created_by_id created_at",
@@ -338,9 +339,6 @@ class Dataset:
         self.password = make_password(BENCH_PASSWORD, salt=f"benchmark{self.seed}")
         self.system_id = str(User.objects.get(email=SYSTEM_ACCOUNT_EMAIL).pk)
         self.groups = {g.name: g.pk for g in Group.objects.all()}
-        self.change_participant = Permission.objects.get(
-            content_type__app_label="participants", codename="change_participant"
-        ).pk
         known = set(BankHoliday.objects.values_list("date", flat=True))
         holidays = []
         for year in range(self.start.year, self.today.year + 2):
@@ -355,9 +353,6 @@ class Dataset:
 
     def _national_rollups(self) -> None:
         """The commissioner's national roll-ups of the last quarters (all services)."""
-        from reports import commissioner
-        from reports.quarters import completed_quarters
-
         rng = random.Random(f"{self.seed}:national")
         commissioner_id = self.focus_staff["commissioner"].id
         for quarter in completed_quarters(self.today, 4):

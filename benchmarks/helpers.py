@@ -5,6 +5,10 @@ import datetime
 import math
 import random
 
+from django.core.files.base import ContentFile
+
+from reports.models import report_storage
+
 from .constants import PLACEHOLDER_REPORT
 
 
@@ -118,10 +122,6 @@ def placeholder_pdf_bytes() -> bytes:
 
 def write_placeholder_pdf() -> None:
     """Save the placeholder into report storage once, so generated reports download."""
-    from django.core.files.base import ContentFile
-
-    from reports.models import report_storage
-
     storage = report_storage()
     if not storage.exists(PLACEHOLDER_REPORT):
         storage.save(PLACEHOLDER_REPORT, ContentFile(placeholder_pdf_bytes()))

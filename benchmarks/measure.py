@@ -27,11 +27,14 @@ import django
 
 django.setup()
 
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -40,9 +43,15 @@ from benchmarks.constants import (
     FOCUS_PARTICIPANT_PRISON_NUMBER,
     FOCUS_SERVICE_NAME,
 )
-from participants.models import Participant
-from resettle import access
-from resettle.accounts.models import Service, User
+from participants.models import Allocation, Participant, ParticipantQuerySet, Stage
+from reports import commissioner
+from reports.models import ReportKind, ReportRequest
+from reports.pdf import render_pdf
+from reports.quarters import Quarter
+from reports.services import build_html
+from resettle.access import access_for
+from resettle.accounts.models import Membership, Service, User
+from resettle.accounts.roles import Role
 
 
 @dataclass(frozen=True)
@@ -120,9 +129,7 @@ def query_count(client: Client, path: str) -> int:
 @contextmanager
 def without_permission_filter():
     """The same caseload with the access filter taken away: every participant in the database."""
-    with mock.patch.object(
-        access, "participants_visible_to", lambda user: Participant.objects.all()
-    ):
+    with mock.patch.object(ParticipantQuerySet, "visible_to", lambda self, access: self.all()):
         yield
 
 
@@ -131,7 +138,7 @@ def measure_pages(repeats: int, warm_up: int) -> dict:
     clients = {persona: signed_in_client(persona) for persona in {p.persona for p in PAGES}}
     results = {}
     # Interleave the pages round by round so a slow moment of the machine hits all of them.
-    samples = {page.name: [] for page in PAGES}
+    samples: dict[str, list[float]] = {page.name: [] for page in PAGES}
     for page in PAGES:
         for _ in range(warm_up):
             timed_get(clients[page.persona], page.path(participant))
@@ -154,8 +161,8 @@ def measure_pages(repeats: int, warm_up: int) -> dict:
     results["_caseload_filter"] = {
         "filtered": statistics.median(filtered),
         "unfiltered": statistics.median(unfiltered),
-        "rows_visible": access.participants_visible_to(
-            User.objects.get(email=FOCUS_EMAILS["offender_manager"])
+        "rows_visible": Participant.objects.visible_to(
+            access_for(User.objects.get(email=FOCUS_EMAILS["offender_manager"]))
         ).count(),
         "rows_all": Participant.objects.count(),
     }
@@ -167,12 +174,6 @@ def measure_pages(repeats: int, warm_up: int) -> dict:
 
 
 def measure_pdfs(repeats: int) -> dict:
-    from reports import commissioner
-    from reports.models import ReportKind, ReportRequest
-    from reports.pdf import render_pdf
-    from reports.quarters import Quarter
-    from reports.services import build_html
-
     today = timezone.localdate()
     quarter = Quarter.containing(today).previous()
     participant = Participant.objects.get(prison_number=FOCUS_PARTICIPANT_PRISON_NUMBER)
@@ -236,21 +237,13 @@ LOAD_ROLES = {"keyworker": 25, "offender_manager": 15, "crisis_worker": 10}
 def write_load_plan(origin: str) -> dict:
     """Signed-in sessions for the load test's staff, from services other than the focus one (so
     the focus service stays as generated), with the men each of them works with."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.utils.crypto import get_random_string
-
-    from participants.models import Allocation, Stage
-    from resettle.accounts.models import Membership
-    from resettle.accounts.roles import Role
-
     role_names = {
         "keyworker": Role.HEALTH_KEYWORKER,
         "offender_manager": Role.OFFENDER_MANAGER,
         "crisis_worker": Role.CRISIS_LINE_WORKER,
     }
     active = [Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON]
-    staff = []
+    staff: list[dict] = []
     for role, wanted in LOAD_ROLES.items():
         memberships = (
             Membership.objects.filter(role=role_names[role], user__is_active=True)
@@ -271,8 +264,8 @@ def write_load_plan(origin: str) -> dict:
                     ),
                     stage__in=active,
                 )
-            men = list(men.order_by("pk").values("id", "family_name")[:30])
-            if not men:
+            picked = list(men.order_by("pk").values("id", "family_name")[:30])
+            if not picked:
                 continue
             device, _ = TOTPDevice.objects.get_or_create(
                 user=user, name="Benchmark", defaults={"confirmed": True}
@@ -290,7 +283,7 @@ def write_load_plan(origin: str) -> dict:
                     "csrf": get_random_string(32),
                     "service": membership.service_id,
                     "participants": [
-                        {"id": str(m["id"]), "family_name": m["family_name"]} for m in men
+                        {"id": str(m["id"]), "family_name": m["family_name"]} for m in picked
                     ],
                 }
             )

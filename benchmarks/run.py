@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 
@@ -37,7 +38,7 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 SEED = 1
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 
-TARGETS = {
+TARGETS: dict[str, Any] = {
     "ratio_to_team": 1.5,
     "ratio_to_trivial": 5.0,
     "filter_ratio": 1.5,

@@ -26,6 +26,12 @@ FULL_EVERY = 7
 HISTORY_FIELDS = ("history_id", "history_date", "history_change_reason", "history_type")
 
 
+def column_of(field: models.Field) -> str:
+    """Its database column (every concrete field has one)."""
+    assert field.column is not None
+    return field.column
+
+
 class Table:
     """One model's column order, the defaults of the columns left out, and its buffer."""
 
@@ -36,32 +42,41 @@ class Table:
         unknown = [name for name in self.columns if name not in concrete]
         if unknown:
             raise ValueError(f"{model.__name__} has no column(s) {unknown}")
-        self.extra_columns, self.extra_values = [], []
-        for attname, field in concrete.items():
-            if attname in self.columns:
-                continue
-            if field.has_default() and not callable(field.default):
-                self.extra_columns.append(attname)
-                self.extra_values.append(field.get_default())
-            elif field.null or (field.primary_key and isinstance(field, models.AutoField)):
-                continue
-            else:
-                raise ValueError(f"{model.__name__}.{attname} needs a value from the generator")
+        self.extra_columns, self.extra_values = self._defaults(concrete)
         self.all_columns = self.columns + self.extra_columns
         self.extra = tuple(self.extra_values)
         fields = [concrete[name] for name in self.all_columns]
         self.json_positions = [
             i for i, field in enumerate(fields) if isinstance(field, models.JSONField)
         ]
-        self.not_null = [field.column for field in fields if not field.null]
-        self.db_columns = [field.column for field in fields]
+        self.not_null = [column_of(field) for field in fields if not field.null]
+        self.db_columns = [column_of(field) for field in fields]
         self.rows: list[tuple] = []
+        self.copy_sql = self._copy_sql()
+
+    def _defaults(self, concrete: dict[str, models.Field]) -> tuple[list[str], list]:
+        """The columns the generator leaves out, with their (constant) defaults."""
+        columns, values = [], []
+        for attname, field in concrete.items():
+            if attname in self.columns:
+                continue
+            if field.has_default() and not callable(field.default):
+                columns.append(attname)
+                values.append(field.get_default())
+            elif not (field.null or (field.primary_key and isinstance(field, models.AutoField))):
+                raise ValueError(
+                    f"{self.model.__name__}.{attname} needs a value from the generator"
+                )
+        return columns, values
+
+    def _copy_sql(self) -> str:
         quote = connection.ops.quote_name
         options = "FORMAT csv"
         if self.not_null:
             options += f", FORCE_NOT_NULL ({', '.join(quote(c) for c in self.not_null)})"
-        self.copy_sql = (
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in self.db_columns)}) "
+        table = quote(self.model._meta.db_table)
+        return (
+            f"COPY {table} ({', '.join(quote(c) for c in self.db_columns)}) "
             f"FROM STDIN WITH ({options})"
         )
 
@@ -255,7 +270,8 @@ class DatasetWriter:
         with self.connection.cursor() as cursor:
             for model in self.tables:
                 for field in model._meta.concrete_fields:
-                    if not field.is_relation or not field.db_constraint:
+                    # django-stubs does not declare ForeignKey.db_constraint.
+                    if not isinstance(field, models.ForeignKey) or not field.db_constraint:  # type: ignore[attr-defined]
                         continue
                     target = field.target_field
                     # Table and column names come from the models, never from input.

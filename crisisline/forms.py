@@ -97,8 +97,9 @@ class CallForm(PlainTextMixin, forms.Form):
             end = cleaned.get("ended_time")
             if end is not None:
                 end_day = day
-                if end <= start:
+                if end < start:
                     # 23:50 to 00:20 went past midnight; 14:00 to 13:00 is a typing mistake.
+                    # 14:05 to 14:05 is a call of under a minute, logged to the minute.
                     if start.hour >= 18 and end.hour < 9:
                         end_day = day + datetime.timedelta(days=1)
                     else:

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from participants.models import Participant
 from resettle.accounts.models import Service
+from resettle.core.validators import NARRATIVE_TEXT, SHORT_TEXT, text_limit
 
 
 class BankHoliday(models.Model):
@@ -78,7 +79,7 @@ class CrisisCall(models.Model):
     urgency = models.CharField(max_length=20, choices=Urgency.choices)
     actions_taken = models.JSONField(default=list, blank=True)
     follow_up_required = models.BooleanField("day team must follow up", default=False)
-    narrative = models.TextField(blank=True)
+    narrative = models.TextField(blank=True, **text_limit(NARRATIVE_TEXT))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -87,7 +88,7 @@ class CrisisCall(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledgement_note = models.TextField(blank=True)
+    acknowledgement_note = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     history = HistoricalRecords()
 
     class Meta:

@@ -1,28 +1,20 @@
 """Reads for the crisis line: find a person fast, the one-page summary, the handover."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from participants.identifiers import normalise
-from participants.models import Allocation, Contact, LicenceCondition, Participant, Stage
-from resettle import access
-from resettle.accounts.roles import CASE_ROLES, CRISIS_SUMMARY_ROLES, Role
+from participants.models import Contact, LicenceCondition, Participant
+from resettle.access import access_for
+from resettle.accounts.roles import CASE_ROLES, Role
 
+from .access import calls_visible_to, crisis_participants_for
 from .handover import HandoverWindow, handover_window
 from .models import URGENCY_ORDER, BankHoliday, CrisisCall
 
 SEARCH_LIMIT = 20
 # Conditions a crisis-line worker must know about when a man calls at night.
 CRISIS_CONDITION_CATEGORIES = ("exclusion_zone", "non_contact", "curfew", "residence")
-
-
-def crisis_participants_for(user) -> QuerySet[Participant]:
-    return access.without_exclusions(
-        Participant.objects.filter(
-            service_id__in=access.service_ids_for(user, CRISIS_SUMMARY_ROLES)
-        ),
-        user,
-    )
 
 
 def _digits(value: str) -> str:
@@ -61,7 +53,6 @@ def search(user, query: str) -> list[Participant]:
         crisis_participants_for(user)
         .alias(phone_digits=_phone_digits_expression("phone"))
         .filter(condition)
-        .exclude(stage=Stage.ENDED)
         .select_related("service")
         .order_by("family_name", "given_name")[:SEARCH_LIMIT]
     )
@@ -75,29 +66,6 @@ def _phone_digits_expression(field: str):
     for character in ("-", "(", ")", "+"):
         expression = Replace(expression, Value(character), Value(""))
     return expression
-
-
-def get_summary_participant(user, pk) -> Participant:
-    """The participant for the crisis summary: 404 outside the user's services."""
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    from resettle.audit import log_record_access
-
-    try:
-        participant = crisis_participants_for(user).select_related("service").get(pk=pk)
-    except (Participant.DoesNotExist, ValidationError, ValueError) as error:
-        if access.is_uuid(pk) and access.is_excluded_in_own_service(user, pk):
-            log_record_access(user=user, participant_id=pk, allowed=False)
-            raise access.ExcludedFromRecord("You are excluded from this record.") from error
-        raise Http404("No such participant") from error
-    log_record_access(
-        user=user,
-        participant_id=participant.pk,
-        allowed=True,
-        role=access.role_in_service(user, participant.service_id) or "",
-    )
-    return participant
 
 
 def crisis_summary(participant: Participant) -> dict:
@@ -128,29 +96,6 @@ def crisis_summary(participant: Participant) -> dict:
             participant.crisis_calls.select_related("recorded_by").order_by("-started_at")[:5]
         ),
     }
-
-
-def calls_visible_to(user, roles=CRISIS_SUMMARY_ROLES) -> QuerySet[CrisisCall]:
-    """Calls of the user's services, except those about a man they are excluded from."""
-    return access.without_exclusions(
-        CrisisCall.objects.filter(service_id__in=access.service_ids_for(user, roles)),
-        user,
-        participant_field="participant_id",
-    )
-
-
-def get_call_for(user, pk) -> CrisisCall:
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    try:
-        return (
-            calls_visible_to(user)
-            .select_related("participant", "service", "recorded_by", "acknowledged_by")
-            .get(pk=pk)
-        )
-    except (CrisisCall.DoesNotExist, ValidationError, ValueError) as error:
-        raise Http404("No such call") from error
 
 
 def bank_holidays() -> set:
@@ -200,11 +145,10 @@ def unacknowledged_follow_ups(user, *, allocated_only: bool) -> QuerySet[CrisisC
     )
     if allocated_only:
         # Exists, not a join: each call once, so the panel counts them in the same query.
-        calls = calls.filter(
-            Exists(
-                Allocation.objects.filter(
-                    participant=OuterRef("participant_id"), staff=user, ended_on__isnull=True
-                )
-            )
-        )
-    return calls.select_related("participant").order_by("-started_at")
+        calls = calls.filter(access_for(user).in_team("participant_id"))
+    # Emergency first, then urgent, concerning and routine; the newest first within each.
+    rank = Case(
+        *(When(urgency=urgency, then=Value(n)) for urgency, n in URGENCY_ORDER.items()),
+        default=Value(9),
+    )
+    return calls.select_related("participant").order_by(rank, "-started_at")

@@ -22,7 +22,7 @@ def _check_times(call: CrisisCall) -> None:
     if call.started_at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"started_date": "The call cannot start in the future"})
     if call.ended_at is not None:
-        if call.ended_at <= call.started_at:
+        if call.ended_at < call.started_at:  # the same minute is a short call
             raise ValidationError({"ended_time": "The call must end after it started"})
         if call.ended_at > timezone.now() + FUTURE_TOLERANCE:
             raise ValidationError({"ended_time": "The call cannot end in the future"})

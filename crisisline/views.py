@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from participants.access import get_participant_for
 from participants.record import record_context
 from resettle import access
 from resettle.accounts.models import Service
@@ -16,6 +17,7 @@ from resettle.core.forms import apply_service_errors
 from resettle.core.redirects import local_next
 
 from . import selectors, services
+from .access import calls_visible_to, crisis_participants_for, get_call_for, get_summary_participant
 from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm, SearchForm
 from .models import BankHoliday, CrisisCall
 
@@ -37,14 +39,14 @@ def search(request):
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "crisisline/_results.html", context)
     context["recent_calls"] = list(
-        selectors.calls_visible_to(request.user).select_related("participant")[:10]
+        calls_visible_to(request.user).select_related("participant")[:10]
     )
     return render(request, "crisisline/search.html", context)
 
 
 @crisis_roles
 def summary(request, pk):
-    participant = selectors.get_summary_participant(request.user, pk)
+    participant = get_summary_participant(request.user, pk)
     context = {"participant": participant, **selectors.crisis_summary(participant)}
     context["may_open_record"] = (
         access.role_in_service(request.user, participant.service_id) in CASE_ROLES
@@ -57,7 +59,7 @@ def call_add(request):
     services_qs = Service.objects.filter(
         pk__in=access.service_ids_for(request.user, CRISIS_SUMMARY_ROLES)
     )
-    participants = selectors.crisis_participants_for(request.user)
+    participants = crisis_participants_for(request.user)
     initial = {}
     chosen = None
     if request.method == "GET" and request.GET.get("participant"):
@@ -100,12 +102,21 @@ def call_add(request):
             return redirect("crisisline:call_detail", pk=call.pk)
     if chosen is None and form.is_bound:
         chosen = form.cleaned_data.get("participant") if hasattr(form, "cleaned_data") else None
-    return render(request, "crisisline/call_form.html", {"form": form, "chosen": chosen})
+    # ?participant= naming no one this worker may see (a stale link, a mistyped id) is said
+    # aloud, not silently turned into a call about no one.
+    unknown_participant = (
+        request.method == "GET" and bool(request.GET.get("participant")) and chosen is None
+    )
+    return render(
+        request,
+        "crisisline/call_form.html",
+        {"form": form, "chosen": chosen, "unknown_participant": unknown_participant},
+    )
 
 
 @crisis_roles
 def call_detail(request, pk):
-    call = selectors.get_call_for(request.user, pk)
+    call = get_call_for(request.user, pk)
     query = request.GET.get("q", "")
     search = SearchForm(request.GET)
     context = {
@@ -125,12 +136,12 @@ def call_detail(request, pk):
 @require_POST
 @crisis_roles
 def call_link(request, pk):
-    call = selectors.get_call_for(request.user, pk)
+    call = get_call_for(request.user, pk)
     form = LinkForm(request.POST)
     participant = None
     if form.is_valid():
         participant = (
-            selectors.crisis_participants_for(request.user)
+            crisis_participants_for(request.user)
             .filter(pk=form.cleaned_data["participant"])
             .first()
         )
@@ -149,7 +160,7 @@ def call_link(request, pk):
 @require_POST
 @access.role_required(*CASE_ROLES)
 def call_acknowledge(request, pk):
-    call = selectors.get_call_for(request.user, pk)
+    call = get_call_for(request.user, pk)
     if access.role_in_service(request.user, call.service_id) not in CASE_ROLES:
         from django.core.exceptions import PermissionDenied
 
@@ -172,7 +183,7 @@ def call_acknowledge(request, pk):
 
 @crisis_roles
 def call_list(request):
-    calls = selectors.calls_visible_to(request.user).select_related("participant", "recorded_by")
+    calls = calls_visible_to(request.user).select_related("participant", "recorded_by")
     page = Paginator(calls, 50).get_page(request.GET.get("page"))
     return render(request, "crisisline/call_list.html", {"page": page})
 
@@ -212,7 +223,7 @@ def bank_holiday_remove(request, holiday_id):
 
 @access.role_required(*CASE_ROLES)
 def participant_calls(request, pk):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     calls = participant.crisis_calls.select_related("recorded_by", "acknowledged_by")
     page = Paginator(calls, 50).get_page(request.GET.get("page"))
     context = record_context(request, participant, tab="crisis")

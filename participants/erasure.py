@@ -14,8 +14,6 @@ from .models import (
     LicenceCondition,
     OutcomeSnapshot,
     Participant,
-    ParticipantGroupObjectPermission,
-    ParticipantUserObjectPermission,
     PathwayNeed,
     Referral,
     ReleasePlan,
@@ -81,9 +79,6 @@ def erase(participant: Participant) -> None:
     referral_ids = list(
         Referral.objects.filter(participant=participant).values_list("pk", flat=True)
     )
-    # Object permissions of his team cascade with him; said here so the intent is visible.
-    ParticipantUserObjectPermission.objects.filter(content_object=participant).delete()
-    ParticipantGroupObjectPermission.objects.filter(content_object=participant).delete()
     Participant.objects.filter(pk=participant_id).delete()
     Referral.objects.filter(pk__in=referral_ids).delete()
     # Deleting wrote one more ("deleted") version of each row: these go with the rest.

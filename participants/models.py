@@ -5,11 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from resettle.access import Access, access_for
 from resettle.accounts.models import Service
-from resettle.accounts.roles import Role
+from resettle.accounts.roles import CASE_ROLES, Role
+from resettle.core.validators import NOTE_TEXT, SHORT_TEXT, plain_text, text_limit
 
 
 class Stage(models.TextChoices):
@@ -29,6 +30,17 @@ class Pathway(models.TextChoices):
     DRUGS_ALCOHOL = "drugs_alcohol", "Drugs and alcohol"
     HEALTH = "health", "Health"
     FINANCE = "finance", "Finance"
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, access: Access) -> "ReferralQuerySet":
+        """Referrals of the services where they hold a case role, never about a man they are
+        excluded from."""
+        access = access_for(access)
+        return access.without_exclusions(
+            self.filter(service_id__in=access.service_ids(CASE_ROLES)),
+            participant_field="participant_id",
+        )
 
 
 class Referral(models.Model):
@@ -79,8 +91,8 @@ class Referral(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
     received_on = models.DateField()
     source = models.CharField(max_length=30, choices=Source.choices)
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100, validators=[plain_text])
+    family_name = models.CharField(max_length=100, validators=[plain_text])
     date_of_birth = models.DateField()
     prison_number = models.CharField(max_length=7, blank=True)
     crn = models.CharField("CRN", max_length=7, blank=True)
@@ -93,7 +105,7 @@ class Referral(models.Model):
     index_offence = models.CharField(max_length=30, choices=OffenceCategory.choices)
     screened_into_opd = models.BooleanField("screened into the OPD pathway", default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     # Coded so reports can count reasons without repeating free text that may name people.
     decline_category = models.CharField(
         "main reason for declining", max_length=20, choices=DeclineCategory.choices, blank=True
@@ -106,6 +118,8 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    objects = ReferralQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -124,14 +138,26 @@ class Referral(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+class ParticipantQuerySet(models.QuerySet):
+    def visible_to(self, access: Access) -> "ParticipantQuerySet":
+        """The men whose full record they may open: case roles of his service, never one they
+        are excluded from. Every list of men starts here."""
+        access = access_for(access)
+        return access.without_exclusions(self.filter(service_id__in=access.service_ids(CASE_ROLES)))
+
+    def in_team_of(self, access: Access) -> "ParticipantQuerySet":
+        """The men whose team they are in now (allocated, or break-glass)."""
+        return self.filter(access_for(access).in_team())
+
+
 class Participant(models.Model):
     """A man working with the service, from in-reach in custody until his case ends."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="participants")
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
-    preferred_name = models.CharField(max_length=100, blank=True)
+    given_name = models.CharField(max_length=100, validators=[plain_text])
+    family_name = models.CharField(max_length=100, validators=[plain_text])
+    preferred_name = models.CharField(max_length=100, blank=True, validators=[plain_text])
     date_of_birth = models.DateField()
     # National identifiers identify one man across every service: unique where present.
     prison_number = models.CharField(max_length=7, null=True, blank=True, unique=True)
@@ -140,7 +166,7 @@ class Participant(models.Model):
     nhs_number = models.CharField("NHS number", max_length=10, null=True, blank=True, unique=True)
     phone = models.CharField("phone number", max_length=30, blank=True)
     gp_practice = models.CharField("GP practice", max_length=200, blank=True)
-    current_accommodation = models.TextField(blank=True)
+    current_accommodation = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.WAITING)
     stage_since = models.DateField()
     # Risk summary, kept by the riskplans services so lists can filter without joins.
@@ -148,13 +174,11 @@ class Participant(models.Model):
     mappa_category = models.CharField("MAPPA category", max_length=1, blank=True)
     mappa_level = models.CharField("MAPPA level", max_length=1, blank=True)
     plan_review_due_on = models.DateField("risk plan review due", null=True, blank=True)
-    # From his approved plan (none: the compliance default), for the attendance pages.
-    expected_days_per_week = models.PositiveSmallIntegerField(
-        "expected days a week", null=True, blank=True
-    )
     # Optimistic lock: an edit based on an older version is refused, never overwrites.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
+    objects = ParticipantQuerySet.as_manager()
+
     history = HistoricalRecords(
         excluded_fields=[
             "version",
@@ -162,7 +186,6 @@ class Participant(models.Model):
             "mappa_category",
             "mappa_level",
             "plan_review_due_on",
-            "expected_days_per_week",
         ]
     )
 
@@ -201,16 +224,6 @@ class Participant(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-class ParticipantUserObjectPermission(UserObjectPermissionBase):
-    """Direct foreign-key object permissions (fast joins, no generic relation)."""
-
-    content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
-
-
-class ParticipantGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
-
-
 class Contact(models.Model):
     """Next of kin or another key contact for a participant (family, GP, housing, etc.)."""
 
@@ -218,7 +231,7 @@ class Contact(models.Model):
     name = models.CharField(max_length=150)
     relationship = models.CharField(max_length=100)
     phone = models.CharField("phone number", max_length=30, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     is_next_of_kin = models.BooleanField("next of kin", default=False)
     history = HistoricalRecords()
 
@@ -239,9 +252,9 @@ class Goal(models.Model):
         SET_ASIDE = "set_aside", "Set aside"
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="goals")
-    in_his_words = models.TextField("goal in his own words")
+    in_his_words = models.TextField("goal in his own words", **text_limit(SHORT_TEXT))
     progress = models.CharField(max_length=20, choices=Progress.choices, default="not_started")
-    progress_note = models.TextField(blank=True)
+    progress_note = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     set_on = models.DateField(default=timezone.localdate)
     history = HistoricalRecords()
 
@@ -281,7 +294,7 @@ class StageChange(models.Model):
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     effective_on = models.DateField()
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     recall_type = models.CharField(max_length=20, choices=RecallType.choices, blank=True)
     ending = models.CharField(max_length=20, choices=Ending.choices, blank=True)
     recorded_by = models.ForeignKey(
@@ -312,7 +325,7 @@ class ReleasePlan(models.Model):
     benefits_done = models.BooleanField("benefits claim made", default=False)
     gp = models.CharField("GP registration", max_length=300, blank=True)
     gp_done = models.BooleanField("GP registration done", default=False)
-    first_appointments = models.TextField(blank=True)
+    first_appointments = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     first_appointments_done = models.BooleanField("first appointments booked", default=False)
     release = models.OneToOneField(
         StageChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_plan"
@@ -379,7 +392,7 @@ class LicenceCondition(models.Model):
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="conditions")
     category = models.CharField(max_length=30, choices=Category.choices)
-    text = models.TextField("wording of the condition")
+    text = models.TextField("wording of the condition", **text_limit(SHORT_TEXT))
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
@@ -394,8 +407,17 @@ class LicenceCondition(models.Model):
         return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
 
 
+class AllocationQuerySet(models.QuerySet):
+    def current(self) -> "AllocationQuerySet":
+        return self.filter(ended_on__isnull=True)
+
+
 class Allocation(models.Model):
-    """A member of staff allocated to a participant's team in one role, for a period."""
+    """A member of staff allocated to a participant's team in one role, for a period.
+
+    The one record of who is in his team: every list and every object check asks it (through
+    `Access.in_team`), with break-glass grants beside it.
+    """
 
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="allocations"
@@ -416,6 +438,8 @@ class Allocation(models.Model):
     allocated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    objects = AllocationQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -447,7 +471,7 @@ class PathwayNeed(models.Model):
     )
     pathway = models.CharField(max_length=20, choices=Pathway.choices)
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.NONE)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     updated_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -492,7 +516,7 @@ class OutcomeSnapshot(models.Model):
     occupation = models.CharField(
         "employment, training or education", max_length=20, choices=Occupation.choices
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -525,7 +549,7 @@ class TimelineEvent(models.Model):
     occurred_at = models.DateTimeField()
     category = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
-    detail = models.TextField(blank=True)
+    detail = models.TextField(blank=True, **text_limit(NOTE_TEXT))
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default="shared")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -542,6 +566,11 @@ class TimelineEvent(models.Model):
         return self.title
 
 
+class ExclusionQuerySet(models.QuerySet):
+    def active(self) -> "ExclusionQuerySet":
+        return self.filter(lifted_at__isnull=True)
+
+
 class Exclusion(models.Model):
     """A member of staff kept out of one man's record (e.g. they know him personally)."""
 
@@ -551,7 +580,7 @@ class Exclusion(models.Model):
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exclusions"
     )
-    reason = models.TextField()
+    reason = models.TextField(**text_limit(SHORT_TEXT))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -560,6 +589,8 @@ class Exclusion(models.Model):
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    objects = ExclusionQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -577,6 +608,12 @@ class Exclusion(models.Model):
         return f"{self.staff} excluded from {self.participant}"
 
 
+class TemporaryAccessQuerySet(models.QuerySet):
+    def active(self, now: datetime.datetime | None = None) -> "TemporaryAccessQuerySet":
+        """Grants not ended and not yet expired (they end by themselves at `expires_at`)."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
 class TemporaryAccess(models.Model):
     """Break-glass: a member of the service given the allocated team's rights for a while.
 
@@ -591,7 +628,7 @@ class TemporaryAccess(models.Model):
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="temporary_access"
     )
-    reason = models.TextField()
+    reason = models.TextField(**text_limit(SHORT_TEXT))
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -601,6 +638,8 @@ class TemporaryAccess(models.Model):
     history = HistoricalRecords()
 
     DEFAULT_HOURS = 24
+
+    objects = TemporaryAccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["-granted_at"]
@@ -649,7 +688,7 @@ class RetentionDecision(models.Model):
     involvement_ended_on = models.DateField()
     how_ended = models.CharField(max_length=100)
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    reason = models.TextField()
+    reason = models.TextField(**text_limit(SHORT_TEXT))
     next_review_on = models.DateField(null=True, blank=True)
     # What a deletion removed, by kind of record (counts only).
     deleted_counts = models.JSONField(default=dict, blank=True)

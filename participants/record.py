@@ -12,6 +12,7 @@ from resettle import access
 from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 
 from . import selectors, services
+from .access import may_ask_temporary_access, may_change, may_recall
 from .models import Participant, StageChange
 
 
@@ -48,10 +49,10 @@ def record_context(request, participant: Participant, *, tab: str, with_overview
             }
             for t in _TABS
         ],
-        "may_change": access.can_change_participant(user, participant),
+        "may_change": may_change(user, participant),
         "may_manage": access.is_service_manager_of(user, participant.service_id),
-        "may_recall": access.can_recall(user, participant),
-        "may_ask_temporary_access": access.may_ask_temporary_access(user, participant),
+        "may_recall": may_recall(user, participant),
+        "may_ask_temporary_access": may_ask_temporary_access(user, participant),
         "today_date": timezone.localdate(),
     }
     if with_overview:

@@ -29,9 +29,9 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from resettle import access
 from resettle.core.dates import add_months
 
+from .access import participants_for_retention_review, referrals_for_retention_review
 from .models import (
     Licence,
     Participant,
@@ -256,8 +256,8 @@ def due_for_review_count(user, today: datetime.date) -> int:
     """How many records of the services this user manages are due for review: men and
     referrals counted together in one query (the count needs the rule only, not the holds
     and descriptions the list shows)."""
-    men = _participants_due(access.participants_for_retention_review(user), today)
-    referrals = _referrals_due(access.referrals_for_retention_review(user), today)
+    men = _participants_due(participants_for_retention_review(user), today)
+    referrals = _referrals_due(referrals_for_retention_review(user), today)
     return (
         men.values_list(Value(1))
         .order_by()

@@ -3,8 +3,21 @@
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import zip_longest
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.apps import apps
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from resettle import access
@@ -43,7 +56,28 @@ SORTS = {
     "-since": ("-stage_since", "family_name"),
     "review": ("plan_review_due_on", "family_name"),
     "-review": ("-plan_review_due_on", "family_name"),
+    # RoSH: low to very high; not assessed first when ascending, last when descending.
+    "rosh": ("rosh_rank", "family_name"),
+    "-rosh": ("-rosh_rank", "family_name"),
 }
+ROSH_RANK = {"low": 1, "medium": 2, "high": 3, "very_high": 4}
+
+
+def _rosh_rank() -> Case:
+    return Case(
+        *(When(highest_rosh=level, then=Value(n)) for level, n in ROSH_RANK.items()),
+        default=Value(0),
+    )
+
+
+def _unapproved_plan_status() -> Subquery:
+    """The status of his newest plan while it waits (draft, submitted or returned): a man
+    with no approved plan yet is not "No plan" when one is being written. The plan model is
+    looked up by name, so this app does not import riskplans."""
+    plans = apps.get_model("riskplans", "RiskManagementPlan").objects.filter(
+        participant_id=OuterRef("pk"), status__in=("draft", "submitted", "returned")
+    )
+    return Subquery(plans.order_by("-number").values("status")[:1])
 
 
 @dataclass(frozen=True)
@@ -69,7 +103,7 @@ def caseload(user, filters: CaseloadFilters) -> QuerySet[Participant]:
 
 def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
     """The same men, filtered and sorted, without their teams (for a list of names)."""
-    participants = access.participants_visible_to(user)
+    participants = Participant.objects.visible_to(user)
     if filters.mine:
         # Allocations exist only where he holds an allocatable role: with none (a service
         # manager), the list is known to be empty and the database is not asked.
@@ -77,7 +111,7 @@ def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
         if not allocatable_services:
             return Participant.objects.none()
         participants = participants.filter(
-            _currently_allocated(staff_id=user.pk), service_id__in=allocatable_services
+            access.access_for(user).in_team(), service_id__in=allocatable_services
         )
     if filters.stage in Stage.values:
         participants = participants.filter(stage=filters.stage)
@@ -91,6 +125,9 @@ def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
         participants = participants.filter(highest_rosh=filters.risk)
     if filters.review_overdue:
         participants = participants.filter(plan_review_due_on__lt=timezone.localdate())
+    participants = participants.annotate(
+        rosh_rank=_rosh_rank(), waiting_plan_status=_unapproved_plan_status()
+    )
     return participants.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
@@ -189,7 +226,8 @@ def time_in_stages(
     today = today or timezone.localdate()
     days: dict[str, int] = defaultdict(int)
     ordered = sorted(changes, key=lambda change: (change.effective_on, change.recorded_at))
-    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+    # Each change with the one after it (None after the last; nothing for no change at all).
+    for current, following in zip_longest(ordered, ordered[1:]):
         if current.to_stage == Stage.ENDED:
             continue
         until = following.effective_on if following else today
@@ -248,15 +286,18 @@ def record_access_summary(participant) -> dict:
     }
 
 
-def temporary_access_in_services(service_ids, *, days: int = 7) -> list:
-    """Break-glass access given in these services: current, and recent (for the home page)."""
+def temporary_access_in_services(service_ids, *, visible_to, days: int = 7) -> list:
+    """Break-glass access given in these services: current, and recent (for the home page),
+    never about a man the person looking is excluded from."""
     from .models import TemporaryAccess
 
     since = timezone.now() - datetime.timedelta(days=days)
+    grants = TemporaryAccess.objects.filter(
+        participant__service_id__in=service_ids, granted_at__gte=since
+    )
     return list(
-        TemporaryAccess.objects.filter(
-            participant__service_id__in=service_ids, granted_at__gte=since
-        )
+        access.access_for(visible_to)
+        .without_exclusions(grants, participant_field="participant_id")
         .select_related("participant", "staff")
         .order_by("-granted_at")[:20]
     )

@@ -9,7 +9,6 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from resettle import access
 from resettle.accounts.models import Service, User
@@ -17,6 +16,7 @@ from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 from resettle.audit import records_actor
 
 from . import erasure, retention, selectors
+from .access import may_ask_temporary_access, may_change, may_recall
 from .events import announce_significant_event
 from .models import (
     Allocation,
@@ -269,7 +269,9 @@ def lock_for_change(
     access rule (default: change the record).
     """
     locked = lock_participant(participant)
-    if not (may or access.can_change_participant)(actor, locked):
+    checked = access.access_for(actor)
+    checked.team_answers.pop(locked.pk, None)  # asked again, under the lock
+    if not (may or may_change)(checked, locked):
         raise NoLongerAllowed(
             f"You can no longer change {locked.full_name}'s record: his allocated team changed "
             "after you opened this page. Your changes have not been saved",
@@ -413,7 +415,7 @@ def change_stage(
     locked = lock_for_change(
         participant=participant,
         actor=actor,
-        may=access.can_recall if kind == StageChange.Kind.RECALLED else None,
+        may=may_recall if kind == StageChange.Kind.RECALLED else None,
     )
     _sources, destination = MOVES[kind]
     if kind not in moves_available(locked):
@@ -592,9 +594,7 @@ def allocate(
             )
         current.ended_on = started_on
         current.save()
-        if not locked.allocations.filter(staff=current.staff, ended_on__isnull=True).exists():
-            remove_perm("change_participant", current.staff, locked)
-        access.forget_memberships(current.staff)
+        access.forget(current.staff)
     allocation = Allocation.objects.create(
         participant=locked,
         role=role,
@@ -602,7 +602,6 @@ def allocate(
         started_on=started_on,
         allocated_by=actor,
     )
-    assign_perm("change_participant", staff, locked)
     record_event(
         participant=locked,
         category="allocation",
@@ -689,13 +688,13 @@ def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: 
     ).exists():
         raise ValidationError({"staff": f"{staff} is already excluded from this record"})
     # Any temporary access they hold ends with the exclusion.
-    participant.temporary_access.filter(staff=staff, ended_at__isnull=True).update(
-        ended_at=timezone.now(), ended_by=actor
-    )
+    for grant in participant.temporary_access.filter(staff=staff, ended_at__isnull=True):
+        grant.ended_at, grant.ended_by = timezone.now(), actor
+        grant.save()  # one by one, so each ending is in the history
     exclusion = Exclusion.objects.create(
         participant=participant, staff=staff, reason=reason.strip(), created_by=actor
     )
-    access.forget_memberships(staff)  # which also say whether they have exclusions
+    access.forget(staff)  # which also say whether they have exclusions
     return exclusion
 
 
@@ -709,7 +708,7 @@ def lift_exclusion(*, exclusion, actor: User):
     exclusion.lifted_at = timezone.now()
     exclusion.lifted_by = actor
     exclusion.save()
-    access.forget_memberships(exclusion.staff)
+    access.forget(exclusion.staff)
     return exclusion
 
 
@@ -722,7 +721,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
     """
     from .models import TemporaryAccess
 
-    if not access.may_ask_temporary_access(actor, lock_participant(participant)):
+    if not may_ask_temporary_access(actor, lock_participant(participant)):
         raise ValidationError(
             "You already have access to change this record, or your role cannot be given it"
         )
@@ -740,7 +739,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
         granted_at=now,
         expires_at=now + datetime.timedelta(hours=hours),
     )
-    participant.__dict__.pop("_allocated_cache", None)
+    access.forget(actor)
     record_event(
         participant=participant,
         category="access",

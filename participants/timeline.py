@@ -81,3 +81,19 @@ def redact_for(user, participant: Participant, events) -> list[TimelineEvent]:
             event.link = ""
         shown.append(event)
     return shown
+
+
+# What the timeline can be narrowed to (its events' categories), as its filter offers them.
+TIMELINE_CATEGORIES = (
+    ("stage", "Stage changes"),
+    ("risk", "Risk and plans"),
+    ("session", "Sessions"),
+    ("note", "Notes"),
+    ("enforcement", "Enforcement"),
+    ("crisis", "Crisis calls"),
+    ("licence", "Licence"),
+    ("allocation", "Team"),
+    ("needs", "Pathway needs"),
+    ("goal", "Goals"),
+    ("access", "Access to the record"),
+)

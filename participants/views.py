@@ -13,8 +13,21 @@ from resettle import access
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
+from resettle.core.params import page_number, slug
 
 from . import retention, selectors, services
+from .access import (
+    REFERRAL_CREATE_ROLES,
+    RETENTION_ROLES,
+    ParticipantAction,
+    ReferralAction,
+    get_participant_for,
+    get_referral_for,
+    may_ask_temporary_access,
+    participants_for_retention_review,
+    referrals_for_retention_review,
+    retention_decisions_visible_to,
+)
 from .forms import (
     AcceptForm,
     AllocationForm,
@@ -51,7 +64,7 @@ from .models import (
 from .record import record_context
 
 case_roles = access.role_required(*CASE_ROLES)
-retention_roles = access.role_required(*access.RETENTION_ROLES)
+retention_roles = access.role_required(*RETENTION_ROLES)
 PAGE_SIZE = 25
 
 
@@ -84,9 +97,39 @@ def caseload(request, mine: bool = False):
         "capacities": selectors.capacities(managed),
         "querystring": _querystring_without(request, "page", "sort"),
         "page_querystring": _querystring_without(request, "page"),
+        "selected_filters": _selected_filters(request, form, data),
         "today": timezone.localdate(),
     }
     return render(request, "participants/caseload.html", context)
+
+
+# The filters the caseload offers, in the order the MoJ filter lists them as selected tags.
+CASELOAD_FILTER_NAMES = ("q", "stage", "keyworker", "risk", "review_overdue")
+
+
+def _selected_filters(request, form, data: dict) -> list[dict]:
+    """Each filter in force, as the MoJ filter shows it: its heading, the chosen value, and a
+    link to the same list without it."""
+    selected = []
+    for name in CASELOAD_FILTER_NAMES:
+        value = data.get(name)
+        if not value:
+            continue
+        field = form.fields[name]
+        if name == "review_overdue":
+            text = "Only plan reviews overdue"
+        elif hasattr(field, "choices"):
+            text = {str(k): v for k, v in field.choices}.get(str(value), str(value))
+        else:
+            text = str(value)
+        selected.append(
+            {
+                "heading": str(field.label or name),
+                "text": str(text),
+                "remove": "?" + _querystring_without(request, "page", name),
+            }
+        )
+    return selected
 
 
 def _querystring_without(request, *names: str) -> str:
@@ -102,7 +145,7 @@ def _querystring_without(request, *names: str) -> str:
 @case_roles
 def referral_list(request):
     status = request.GET.get("status", "open")
-    referrals = access.referrals_visible_to(request.user).select_related("service")
+    referrals = Referral.objects.visible_to(request.user).select_related("service")
     if status == "open":
         referrals = referrals.filter(status__in=Referral.OPEN_STATUSES)
     elif status in Referral.Status.values:
@@ -111,7 +154,7 @@ def referral_list(request):
         request.GET.get("page")
     )
     tabs = [("open", "Open")] + [(s.value, s.label) for s in Referral.Status]
-    may_create = access.has_role(request.user, access.REFERRAL_CREATE_ROLES)
+    may_create = access.has_role(request.user, REFERRAL_CREATE_ROLES)
     return render(
         request,
         "participants/referral_list.html",
@@ -119,9 +162,9 @@ def referral_list(request):
     )
 
 
-@access.role_required(*access.REFERRAL_CREATE_ROLES)
+@access.role_required(*REFERRAL_CREATE_ROLES)
 def referral_create(request):
-    allowed = access.service_ids_for(request.user, access.REFERRAL_CREATE_ROLES)
+    allowed = access.service_ids_for(request.user, REFERRAL_CREATE_ROLES)
     services_qs = Service.objects.filter(pk__in=allowed)
     form = ReferralForm(request.POST or None, services=services_qs)
     if request.method == "POST" and form.is_valid():
@@ -140,7 +183,7 @@ def referral_create(request):
 
 @case_roles
 def referral_detail(request, pk):
-    referral = access.get_referral_for(request.user, pk)
+    referral = get_referral_for(request.user, pk)
     may_decide = access.is_service_manager_of(request.user, referral.service_id)
     return render(
         request,
@@ -156,7 +199,7 @@ def referral_detail(request, pk):
 @require_POST
 @case_roles
 def referral_assess(request, pk):
-    referral = access.get_referral_for(request.user, pk, action="manage")
+    referral = get_referral_for(request.user, pk, may=ReferralAction.MANAGE)
     try:
         services.start_assessment(referral=referral, actor=request.user)
     except ValidationError as error:
@@ -168,7 +211,7 @@ def referral_assess(request, pk):
 
 @case_roles
 def referral_accept(request, pk):
-    referral = access.get_referral_for(request.user, pk, action="manage")
+    referral = get_referral_for(request.user, pk, may=ReferralAction.MANAGE)
     form = AcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -195,7 +238,7 @@ def referral_accept(request, pk):
 
 
 def _referral_decision(request, pk, *, service_call, verb: str, form_class=DecisionForm):
-    referral = access.get_referral_for(request.user, pk, action="manage")
+    referral = get_referral_for(request.user, pk, may=ReferralAction.MANAGE)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -231,7 +274,7 @@ def referral_withdraw(request, pk):
 
 @case_roles
 def overview(request, pk):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     return render(
         request,
         "participants/participant_overview.html",
@@ -241,12 +284,12 @@ def overview(request, pk):
 
 @case_roles
 def timeline(request, pk):
-    from .timeline import redact_for, timeline_for
+    from .timeline import TIMELINE_CATEGORIES, redact_for, timeline_for
 
-    participant = access.get_participant_for(request.user, pk)
-    category = request.GET.get("category", "")
+    participant = get_participant_for(request.user, pk)
+    category = slug(request.GET.get("category"))
     page = Paginator(timeline_for(request.user, participant, category=category), 50).get_page(
-        request.GET.get("page")
+        page_number(request.GET.get("page"))
     )
     context = record_context(request, participant, tab="timeline")
     context.update(
@@ -254,6 +297,7 @@ def timeline(request, pk):
             "page": page,
             "events": redact_for(request.user, participant, page.object_list),
             "category": category,
+            "categories": TIMELINE_CATEGORIES,
         }
     )
     return render(request, "participants/participant_timeline.html", context)
@@ -263,11 +307,11 @@ def timeline(request, pk):
 def history(request, pk):
     from .history import change_history
 
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     context = record_context(request, participant, tab="history")
-    page_number = request.GET.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and 0 < int(page_number) < 1000 else 1
-    history_page = change_history(participant, request.user, page=page_number)
+    history_page = change_history(
+        participant, request.user, page=page_number(request.GET.get("page"), maximum=999)
+    )
     context["changes"] = history_page.rows
     context["history_page"] = history_page
     if access.is_service_manager_of(request.user, participant.service_id):
@@ -277,7 +321,7 @@ def history(request, pk):
 
 @case_roles
 def edit_details(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     form = ParticipantDetailsForm(request.POST or None, instance=participant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -301,7 +345,7 @@ def _participant_object_form(
     request, pk, *, form_class, instance, save, heading: str, success: str, **form_kwargs
 ):
     """An add/change page for a record that belongs to one participant (contact, goal…)."""
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     instance = instance(participant) if callable(instance) else instance
     form = form_class(request.POST or None, instance=instance, **form_kwargs)
     if request.method == "POST" and form.is_valid():
@@ -339,7 +383,7 @@ def contact_form(request, pk, contact_id=None):
 @require_POST
 @case_roles
 def contact_remove(request, pk, contact_id):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     contact = get_object_or_404(Contact, pk=contact_id, participant=participant)
     try:
         services.remove_contact(contact=contact, actor=request.user)
@@ -403,7 +447,7 @@ def licence_form(request, pk):
 
 @case_roles
 def condition_form(request, pk, condition_id=None):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     licence = participant.licences.order_by("-starts_on").first()
     if licence is None:
         messages.error(request, "Record the licence dates before adding conditions")
@@ -440,7 +484,7 @@ def outcome_form(request, pk):
 
 @case_roles
 def pathway_needs(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     needs = {need.pathway: need for need in participant.pathway_needs.all()}
     form = PathwayNeedsForm(request.POST or None, needs=needs)
     if request.method == "POST" and form.is_valid():
@@ -461,7 +505,7 @@ def pathway_needs(request, pk):
 
 @case_roles
 def allocate(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="manage")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.MANAGE)
     staff = selectors.allocatable_staff([participant.service_id])
     form = AllocationForm(request.POST or None, staff_queryset=staff)
     if request.method == "POST" and form.is_valid():
@@ -488,7 +532,7 @@ def change_stage(request, pk, kind):
     if kind not in StageChange.Kind.values or kind == StageChange.Kind.ACCEPTED:
         raise Http404("No such stage change")
     action = "recall" if kind == StageChange.Kind.RECALLED else "change"
-    participant = access.get_participant_for(request.user, pk, action=action)
+    participant = get_participant_for(request.user, pk, may=action)
     form = StageChangeForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
@@ -526,7 +570,7 @@ def change_stage(request, pk, kind):
 @case_roles
 def record_access(request, pk):
     """Who is kept out of his record, and who has had temporary access (service managers)."""
-    participant = access.get_participant_for(request.user, pk, action="manage")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.MANAGE)
     form = ExclusionForm(
         request.POST or None, staff=selectors.staff_who_may_be_excluded(participant)
     )
@@ -550,7 +594,7 @@ def record_access(request, pk):
 
 def _end_on_record(request, pk, *, related: str, item_id, service_call, done: str):
     """A service manager ends an exclusion or a temporary access, from his access page."""
-    participant = access.get_participant_for(request.user, pk, action="manage")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.MANAGE)
     item = get_object_or_404(getattr(participant, related), pk=item_id)
     try:
         service_call(item, actor=request.user)
@@ -590,8 +634,8 @@ def temporary_access_end(request, pk, grant_id):
 @case_roles
 def temporary_access(request, pk):
     """Break-glass: ask for the allocated team's rights on his record, with a reason."""
-    participant = access.get_participant_for(request.user, pk)
-    may_ask = access.may_ask_temporary_access(request.user, participant)
+    participant = get_participant_for(request.user, pk)
+    may_ask = may_ask_temporary_access(request.user, participant)
     form = TemporaryAccessForm(request.POST or None)
     if may_ask and request.method == "POST" and form.is_valid():
         try:
@@ -621,10 +665,10 @@ def retention_list(request):
     """Records past the retention period in the manager's services, for a decision on each."""
     user, today = request.user, timezone.localdate()
     men = retention.participants_due_for_review(
-        access.participants_for_retention_review(user).select_related("service"), today
+        participants_for_retention_review(user).select_related("service"), today
     )
     referrals = retention.referrals_due_for_review(
-        access.referrals_for_retention_review(user).select_related("service"), today
+        referrals_for_retention_review(user).select_related("service"), today
     )
     men_page = Paginator(men, PAGE_SIZE).get_page(request.GET.get("page"))
     referrals_page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("referrals_page"))
@@ -644,9 +688,7 @@ def retention_list(request):
 @retention_roles
 def retention_decisions(request):
     """Every retention decision in the manager's services, newest first: the audit trail."""
-    decisions = access.retention_decisions_visible_to(request.user).select_related(
-        "service", "decided_by"
-    )
+    decisions = retention_decisions_visible_to(request.user).select_related("service", "decided_by")
     page = Paginator(decisions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "participants/retention_decisions.html", {"page": page})
 
@@ -733,13 +775,13 @@ def _retention_delete(request, *, subject, due, delete, delete_url, template_con
 
 
 def _participant_for_retention(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="retention")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.RETENTION)
     due = retention.participant_due(participant, timezone.localdate())
     return participant, due, {"subject_kind": "participant", "subject": participant}
 
 
 def _referral_for_retention(request, pk):
-    referral = access.get_referral_for(request.user, pk, action="retention")
+    referral = get_referral_for(request.user, pk, may=ReferralAction.RETENTION)
     due = retention.referral_due(referral, timezone.localdate())
     return referral, due, {"subject_kind": "referral", "subject": referral}
 

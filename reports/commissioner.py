@@ -45,6 +45,18 @@ def _count_by(queryset, field: str) -> dict:
     return dict(queryset.values_list(field).annotate(n=Count("pk")).order_by())
 
 
+def _days(service_ids: list[int], start: datetime.date, end: datetime.date) -> dict:
+    days = compliance.days_across(
+        Participant.objects.filter(service_id__in=service_ids), start, end
+    )
+    return {
+        "expected": days.expected,
+        "attended": days.attended,
+        "weeks_below": days.weeks_below,
+        "men_below": days.men_below,
+    }
+
+
 def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
     """Every raw count of the report for these services and this quarter (JSON-ready)."""
     start, end = quarter.start, quarter.end
@@ -161,6 +173,7 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
             )
         },
         "attendance": {code: outcomes.get(code, 0) for code in Outcome.values},
+        "days": _days(service_ids, start, end),
         "time_in_service": {key: bands.get(key, 0) for key, *_rest in TIME_BANDS},
         "median_months_in_service": round(statistics.median(months_in_service), 1)
         if months_in_service
@@ -181,6 +194,9 @@ def add_counts(all_counts: list[dict]) -> dict:
     """The sum of several services' counts (lists add element by element)."""
 
     def combine(values: list):
+        if any(isinstance(value, dict) for value in values):
+            # A report made before a count was added has none of it: it adds nothing.
+            values = [value if isinstance(value, dict) else {} for value in values]
         first = values[0]
         if isinstance(first, dict):
             keys = dict.fromkeys(key for value in values for key in value)
@@ -291,11 +307,35 @@ def sections(counts: dict) -> list[Section]:
         {code: moves[f"ending_{code}"] for code in [*StageChange.Ending.values, "not_recorded"]},
         ending_labels,
     )
+    days = counts.get("days")
+    days_rows = (
+        [
+            Row(
+                "Days attended against days expected: days expected (each man's plan in force "
+                "that week; none in custody)",
+                cell(days["expected"]),
+            ),
+            Row(
+                "Days attended against days expected: expected days attended",
+                cell(days["attended"]),
+                percent(days["attended"], days["expected"], of_people=False),
+            ),
+            Row(
+                "Days attended against days expected: days short",
+                cell(days["expected"] - days["attended"]),
+            ),
+            Row("Weeks below expectation", cell(days["weeks_below"])),
+            Row("Men with a week below expectation", cell(days["men_below"])),
+        ]
+        if days
+        else []
+    )
     attendance_rows = [
+        *days_rows,
         Row("Enforceable attendances expected", cell(counted)),
         Row("Attended", cell(attended), percent(attended, counted, of_people=False)),
         Row(
-            "Complied (attended or an acceptable absence)",
+            "Enforceable sessions complied with (attended or an acceptable absence)",
             cell(compliant),
             percent(compliant, counted, of_people=False),
         ),

@@ -104,7 +104,7 @@ def gather(participant: Participant, start: datetime.date, end: datetime.date) -
         ),
         "licences": licences,
         "weeks": weeks,
-        "expected_days_per_week": weeks[0].expected if weeks else None,
+        "days": compliance.days_measure(weeks),
         "rate": compliance.compliance_rate(participant, start, end),
         "missed": missed,
         "unacceptable_in_period": sum(

@@ -149,4 +149,6 @@ class ReportRequest(models.Model):
             ReportKind.COMMISSIONER: "commissioner-report",
             ReportKind.NATIONAL: "national-rollup",
         }[self.kind]
-        return f"{stem}-{self.period_start:%Y-%m-%d}-{self.period_end:%Y-%m-%d}.pdf"
+        # The report's reference (printed on its every page) and its period, so two downloads
+        # never share a name and each names what it is.
+        return f"{stem}-{self.pk}-{self.period_start:%Y-%m-%d}-to-{self.period_end:%Y-%m-%d}.pdf"

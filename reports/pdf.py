@@ -18,7 +18,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 logger = logging.getLogger(__name__)
 
 STATIC_BASE = "https://static.resettle.invalid/static/"
-ALLOWED_SUFFIXES = frozenset({".css", ".svg", ".png"})
+# .ttf: the typeface the report stylesheet ships and declares (reports/static/reports/fonts/).
+ALLOWED_SUFFIXES = frozenset({".css", ".svg", ".png", ".ttf"})
 
 
 class StaticFilesOnlyFetcher(URLFetcher):
@@ -64,8 +65,13 @@ class RenderedPdf:
     refused: tuple[str, ...]
 
 
+# Tagged PDF/UA-1: a structure tree (headings, tables, lists) that screen readers follow, the
+# document's title shown, its language declared (templates/reports/pdf/_base.html).
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
 def render_pdf(html: str) -> RenderedPdf:
     fetcher = StaticFilesOnlyFetcher()
-    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render()
-    content = document.write_pdf()
+    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render(**PDF_OPTIONS)
+    content = document.write_pdf(**PDF_OPTIONS)
     return RenderedPdf(content=content, pages=len(document.pages), refused=tuple(fetcher.refused))

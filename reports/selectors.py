@@ -3,13 +3,14 @@
 from resettle import access
 from resettle.accounts.roles import Role
 
+from .access import COMPLIANCE_REPORT_ROLES, may_act_on_report, reports_visible_to
 from .forms import ApprovalForm
 from .models import ReportKind, ReportStatus
 
 
 def reports_for_list(user):
     return (
-        access.reports_visible_to(user)
+        reports_visible_to(user)
         .select_related("service", "participant", "requested_by", "approved_by")
         .order_by("-requested_at")
     )
@@ -17,7 +18,7 @@ def reports_for_list(user):
 
 def what_user_may_ask(user) -> dict:
     return {
-        "may_ask_compliance": access.has_role(user, access.COMPLIANCE_REPORT_ROLES),
+        "may_ask_compliance": access.has_role(user, COMPLIANCE_REPORT_ROLES),
         "may_ask_commissioner": access.has_role(user, [Role.SERVICE_MANAGER]),
         "may_ask_national": access.has_role(user, [Role.COMMISSIONER]),
     }
@@ -38,7 +39,7 @@ def detail_context(user, report) -> dict:
         and not report.superseded_at
         and not report.is_active,
         "may_retry": report.status == ReportStatus.FAILED
-        and access.may_act_on_report(user, report, "retry"),
+        and may_act_on_report(user, report, "retry"),
         "approval_form": ApprovalForm(),
     }
 

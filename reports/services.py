@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from participants import services as participant_services
+from participants.access import may_recall
 from participants.models import Participant
 from resettle import access
 from resettle.accounts.models import Service, User
@@ -60,7 +61,7 @@ def request_compliance_report(
 
     The same request still being made (a double click, a second tab) is returned, not repeated.
     """
-    if not access.can_recall(actor, participant):
+    if not may_recall(actor, participant):
         raise ValidationError(
             "Only his offender manager or a service manager can ask for this report"
         )

@@ -7,12 +7,20 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from participants.access import ParticipantAction, get_participant_for
 from resettle import access
 from resettle.accounts.models import Service
 from resettle.accounts.roles import Role
 from resettle.core.forms import apply_service_errors
 
 from . import selectors, services
+from .access import (
+    COMPLIANCE_REPORT_ROLES,
+    REPORT_ROLES,
+    ReportAction,
+    compliance_report_participants,
+    get_report_for,
+)
 from .forms import (
     ApprovalForm,
     CommissionerReportForm,
@@ -21,7 +29,7 @@ from .forms import (
 )
 from .models import ReportStatus
 
-report_roles = access.role_required(*access.REPORT_ROLES)
+report_roles = access.role_required(*REPORT_ROLES)
 
 BROKER_DOWN_MESSAGE = (
     "Your request is saved. The report service is not answering just now, so it will start "
@@ -31,7 +39,7 @@ BROKER_DOWN_MESSAGE = (
 
 def _asked(request, report, sent: bool):
     if sent:
-        messages.success(request, f"{report.title}: your report is being produced")
+        messages.success(request, f"{report.title}: your report has been asked for")
     else:
         messages.warning(request, BROKER_DOWN_MESSAGE)
     return redirect("reports:detail", pk=report.pk)
@@ -47,19 +55,21 @@ def report_list(request):
     )
 
 
-@access.role_required(*access.COMPLIANCE_REPORT_ROLES)
+@access.role_required(*COMPLIANCE_REPORT_ROLES)
 def compliance_new(request):
-    participants = access.compliance_report_participants(request.user).order_by(
+    participants = compliance_report_participants(request.user).order_by(
         "family_name", "given_name"
     )
     initial = {}
     if request.method == "GET" and request.GET.get("participant"):
-        chosen = access.get_participant_for(request.user, request.GET["participant"], "enforce")
+        chosen = get_participant_for(
+            request.user, request.GET["participant"], may=ParticipantAction.RECALL
+        )
         initial["participant"] = chosen.pk
     form = ComplianceReportForm(request.POST or None, initial=initial, participants=participants)
     if request.method == "POST" and form.is_valid():
-        participant = access.get_participant_for(
-            request.user, form.cleaned_data["participant"].pk, "enforce"
+        participant = get_participant_for(
+            request.user, form.cleaned_data["participant"].pk, may=ParticipantAction.RECALL
         )
         try:
             report, sent = services.request_compliance_report(
@@ -112,14 +122,14 @@ def national_new(request):
 
 @report_roles
 def detail(request, pk):
-    report = access.get_report_for(request.user, pk)
+    report = get_report_for(request.user, pk)
     return render(request, "reports/detail.html", selectors.detail_context(request.user, report))
 
 
 @report_roles
 def progress(request, pk):
     """The progress fragment htmx polls; without htmx, the whole page."""
-    report = access.get_report_for(request.user, pk, "poll")
+    report = get_report_for(request.user, pk, may=ReportAction.POLL)
     if not request.htmx:
         return redirect("reports:detail", pk=report.pk)
     shown_as = request.GET.get("as")
@@ -136,7 +146,7 @@ def progress(request, pk):
 
 @report_roles
 def download(request, pk):
-    report = access.get_report_for(request.user, pk, "download")
+    report = get_report_for(request.user, pk, may=ReportAction.DOWNLOAD)
     if report.status != ReportStatus.SUCCEEDED or not report.file:
         raise Http404("This report has no file yet")
     try:
@@ -154,7 +164,7 @@ def download(request, pk):
 @require_POST
 @report_roles
 def retry(request, pk):
-    report = access.get_report_for(request.user, pk, "retry")
+    report = get_report_for(request.user, pk, may=ReportAction.RETRY)
     try:
         sent = services.retry_report(actor=request.user, report=report)
     except ValidationError as error:
@@ -166,7 +176,7 @@ def retry(request, pk):
 @require_POST
 @report_roles
 def approve(request, pk):
-    report = access.get_report_for(request.user, pk, "approve")
+    report = get_report_for(request.user, pk, may=ReportAction.APPROVE)
     form = ApprovalForm(request.POST)
     if form.is_valid():
         try:
@@ -184,7 +194,7 @@ def approve(request, pk):
 @require_POST
 @report_roles
 def produce_again(request, pk):
-    report = access.get_report_for(request.user, pk, "approve")
+    report = get_report_for(request.user, pk, may=ReportAction.APPROVE)
     try:
         fresh, sent = services.produce_again(actor=request.user, report=report)
     except ValidationError as error:

@@ -1,74 +1,72 @@
-"""The one place that answers "may this user see or do this?".
+"""The cross-cutting access primitives: who is asking, and the rules every app shares.
 
-Views never check roles or services themselves: they call these helpers. Lists are scoped
-with joins through service membership (one queryset, never a check per row); per-object
-questions ("may this user change this participant?") are answered once per request.
+Each app owns the access to its own records (`participants/access.py`, `sessions/access.py`,
+…): a `visible_to(access)` queryset method for lists and one fetch-and-check helper per model
+with an Enum of the app's actions. What they all build on lives here:
+
+- `Access`, the per-request view of the person asking: their memberships (service, role,
+  agency) and whether they are excluded from anyone's record, read once, in one query, the
+  first time a page needs them. `AccessMiddleware` makes one per request (`request.access`);
+  nothing is cached on model instances.
+- The two rules about one man that every app asks: is this person excluded from his record,
+  and are they in his team now (allocated, or holding break-glass access)? The app that keeps
+  those records (participants) registers how to answer them (`register_record_rules`), so
+  nothing in `resettle/` imports an app's models, and every list and every object check of
+  every app uses the same two expressions.
 """
 
+from __future__ import annotations
+
+import uuid
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from resettle.accounts.models import Membership
 from resettle.accounts.roles import CASE_ROLES, Role
 
-_MEMBERSHIP_CACHE = "_resettle_memberships"
+# --- The rules the records app registers ------------------------------------------------
 
 
-def memberships_of(user) -> list[Membership]:
-    """The user's memberships with their services, read once per request.
+@dataclass(frozen=True)
+class RecordRules:
+    """How the app that keeps the men's records answers the questions every app asks.
 
-    Each also says whether the user is excluded from anyone's record (`user_has_exclusions`):
-    the same query, so lists leave out the exclusion condition for everyone else.
+    `active_exclusions(user_id)`: that person's exclusions in force, as a queryset with a
+    `participant_id` column. `team(user_id, participant_ref)`: an expression true when that
+    person is in the team of the man `participant_ref` points to (allocated now, or holding
+    break-glass access that has not ended). `participant_service(pk)`: his service, or None.
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
-    cached = getattr(user, _MEMBERSHIP_CACHE, None)
-    if cached is None:
-        cached = list(
-            Membership.objects.filter(user=user)
-            .select_related("service")
-            .annotate(user_has_exclusions=Exists(_active_exclusions_of(user)))
-        )
-        setattr(user, _MEMBERSHIP_CACHE, cached)
-    return cached
+
+    active_exclusions: Callable[[uuid.UUID | None], QuerySet]
+    team: Callable[[uuid.UUID | None, Any], Q]
+    participant_service: Callable[[Any], int | None]
 
 
-def forget_memberships(user) -> None:
-    if hasattr(user, _MEMBERSHIP_CACHE):
-        delattr(user, _MEMBERSHIP_CACHE)
+_rules: list[RecordRules] = []
 
 
-def roles_of(user) -> set[str]:
-    return {membership.role for membership in memberships_of(user)}
+def register_record_rules(rules: RecordRules) -> None:
+    _rules[:] = [rules]
 
 
-def has_role(user, roles: Iterable[str]) -> bool:
-    return bool(roles_of(user) & set(roles))
+def record_rules() -> RecordRules:
+    if not _rules:  # pragma: no cover - the participants app registers them in ready()
+        raise RuntimeError("No app has registered the record rules (is participants installed?)")
+    return _rules[0]
 
 
-def service_ids_for(user, roles: Iterable[str]) -> set[int]:
-    """Services in which the user holds one of `roles`."""
-    wanted = set(roles)
-    return {m.service_id for m in memberships_of(user) if m.role in wanted}
+class ExcludedFromRecord(PermissionDenied):
+    """The person has been excluded from this man's record (the 403 page says so)."""
 
 
-def role_in_service(user, service_id: int) -> str | None:
-    for membership in memberships_of(user):
-        if membership.service_id == service_id:
-            return membership.role
-    return None
-
-
-def agency_in_service(user, service_id: int) -> str | None:
-    for membership in memberships_of(user):
-        if membership.service_id == service_id:
-            return membership.agency
-    return None
-
+# --- Who is asking ------------------------------------------------------------------------
 
 # The role whose home page a person sees first when they hold several.
 HOME_ROLE_PRECEDENCE = (
@@ -82,12 +80,229 @@ HOME_ROLE_PRECEDENCE = (
 )
 
 
+class Access:
+    """One person's rights for the length of one request (or one task), read once.
+
+    Built cheaply; the memberships are read the first time something asks, with whether the
+    person is excluded from anyone's record in the same query, so the lists of the many who
+    are not carry no exclusion condition at all. Answers about one man's team are kept here
+    too (`team_answers`), never on the participant instance.
+    """
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self._memberships: list[Membership] | None = None
+        self.team_answers: dict[Any, bool] = {}
+
+    def __repr__(self) -> str:
+        return f"<Access of user {self.user_id}>"
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return getattr(self.user, "pk", None)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(getattr(self.user, "is_authenticated", False) and self.user.is_active)
+
+    @property
+    def memberships(self) -> list[Membership]:
+        if not self.is_active:
+            return []
+        if self._memberships is None:
+            self._memberships = list(
+                Membership.objects.filter(user=self.user)
+                .select_related("service")
+                .annotate(
+                    user_has_exclusions=Exists(record_rules().active_exclusions(self.user_id))
+                )
+            )
+        return self._memberships
+
+    def forget(self) -> None:
+        """Read again at the next question (after a change to their memberships or exclusions)."""
+        self._memberships = None
+        self.team_answers.clear()
+
+    # Roles and services.
+    @property
+    def roles(self) -> set[str]:
+        return {membership.role for membership in self.memberships}
+
+    def has_role(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles & set(roles))
+
+    def service_ids(self, roles: Iterable[str] = CASE_ROLES) -> set[int]:
+        """Services in which they hold one of `roles`."""
+        wanted = set(roles)
+        return {m.service_id for m in self.memberships if m.role in wanted}
+
+    def services(self, roles: Iterable[str] = CASE_ROLES) -> list:
+        wanted = set(roles)
+        return [m.service for m in self.memberships if m.role in wanted]
+
+    @property
+    def all_service_ids(self) -> set[int]:
+        return {m.service_id for m in self.memberships}
+
+    def role_in(self, service_id: int | None) -> str | None:
+        for membership in self.memberships:
+            if membership.service_id == service_id:
+                return membership.role
+        return None
+
+    def agency_in(self, service_id: int | None) -> str | None:
+        for membership in self.memberships:
+            if membership.service_id == service_id:
+                return membership.agency
+        return None
+
+    def is_manager_of(self, service_id: int | None) -> bool:
+        return self.role_in(service_id) == Role.SERVICE_MANAGER
+
+    @property
+    def primary_role(self) -> str | None:
+        held = self.roles
+        return next((role for role in HOME_ROLE_PRECEDENCE if role in held), None)
+
+    # Exclusions.
+    @property
+    def has_exclusions(self) -> bool:
+        """Whether they are kept out of anyone's record. With no memberships (nothing to list
+        anyway) assumed so, and the condition is applied."""
+        memberships = self.memberships
+        # user_has_exclusions is the annotation `memberships` adds.
+        return not memberships or memberships[0].user_has_exclusions  # type: ignore[attr-defined]
+
+    def without_exclusions(self, queryset: QuerySet, participant_field: str = "pk") -> QuerySet:
+        """Narrow a queryset of men, or of records about them (`participant_field`, e.g.
+        "participant_id"), to the men they are not excluded from: never listed, found or
+        counted. One subquery where they have exclusions; no condition where they have none."""
+        if not self.has_exclusions:
+            return queryset
+        excluded = record_rules().active_exclusions(self.user_id).values("participant_id")
+        return queryset.exclude(**{f"{participant_field}__in": excluded})
+
+    def excluded_ids(self) -> set:
+        """The men they are excluded from (no query for the many who have no exclusion)."""
+        if not self.has_exclusions:
+            return set()
+        rules = record_rules()
+        return set(rules.active_exclusions(self.user_id).values_list("participant_id", flat=True))
+
+    def is_excluded_from(self, participant_pk) -> bool:
+        if not self.has_exclusions or participant_pk is None:
+            return False
+        return (
+            record_rules()
+            .active_exclusions(self.user_id)
+            .filter(participant_id=participant_pk)
+            .exists()
+        )
+
+    def is_excluded_in_own_service(self, participant_pk) -> bool:
+        """Told "you are excluded" only about a man of their own services; others stay 404."""
+        if not is_uuid(participant_pk) or not self.is_excluded_from(participant_pk):
+            return False
+        return record_rules().participant_service(participant_pk) in self.all_service_ids
+
+    # His team.
+    def in_team(self, participant_ref: str = "pk") -> Q:
+        """True for the men whose team they are in now: allocated, or holding break-glass
+        access that has not ended. The one rule, for lists and object checks alike."""
+        return record_rules().team(self.user_id, OuterRef(participant_ref))
+
+    def is_in_team(self, participant, known: bool | None = None) -> bool:
+        """The same rule for one man, answered once per request (`known`: the answer read with
+        him, by annotating `in_team()` on the query that fetched him)."""
+        if not self.is_active:
+            return False
+        if participant.pk not in self.team_answers:
+            if known is None:
+                model = type(participant)
+                known = model.objects.filter(self.in_team(), pk=participant.pk).exists()
+            self.team_answers[participant.pk] = bool(known)
+        return self.team_answers[participant.pk]
+
+
+_current: ContextVar[Access | None] = ContextVar("resettle_access", default=None)
+
+
+def access_for(who) -> Access:
+    """The `Access` for a request, a user or an Access: the request's own one where it is the
+    same person (so a page reads memberships once), else a new one (tasks, commands, tests)."""
+    if isinstance(who, Access):
+        return who
+    request_access = getattr(who, "access", None)
+    if isinstance(request_access, Access):
+        return request_access
+    current = _current.get()
+    if current is not None and (current.user is who or _same_user(current.user, who)):
+        return current
+    return Access(who)
+
+
+def _same_user(a, b) -> bool:
+    pk_a, pk_b = getattr(a, "pk", None), getattr(b, "pk", None)
+    return pk_a is not None and pk_a == pk_b and a is not None and b is not None
+
+
+def forget(user) -> None:
+    """After a change to someone's memberships or exclusions: the current request's answers
+    about them are read again."""
+    current = _current.get()
+    if current is not None and _same_user(current.user, user):
+        current.forget()
+
+
+class AccessMiddleware:
+    """Gives each request one `Access` (`request.access`), read once and thrown away after."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = Access(request.user)
+        token = _current.set(request.access)
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)
+
+
+# --- Small helpers every app uses ---------------------------------------------------------
+
+
+def memberships_of(user) -> list[Membership]:
+    return access_for(user).memberships
+
+
+def roles_of(user) -> set[str]:
+    return access_for(user).roles
+
+
+def has_role(user, roles: Iterable[str]) -> bool:
+    return access_for(user).has_role(roles)
+
+
+def service_ids_for(user, roles: Iterable[str]) -> set[int]:
+    return access_for(user).service_ids(roles)
+
+
+def role_in_service(user, service_id: int) -> str | None:
+    return access_for(user).role_in(service_id)
+
+
+def agency_in_service(user, service_id: int) -> str | None:
+    return access_for(user).agency_in(service_id)
+
+
+def is_service_manager_of(user, service_id: int) -> bool:
+    return access_for(user).is_manager_of(service_id)
+
+
 def primary_role(user) -> str | None:
-    held = roles_of(user)
-    for role in HOME_ROLE_PRECEDENCE:
-        if role in held:
-            return role
-    return None
+    return access_for(user).primary_role
 
 
 def role_required(*roles: str) -> Callable:
@@ -97,430 +312,19 @@ def role_required(*roles: str) -> Callable:
         @login_required
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not has_role(request.user, roles):
+            if not access_for(request).has_role(roles):
                 raise PermissionDenied("Your role does not include this page.")
             return view(request, *args, **kwargs)
 
-        wrapper.allowed_roles = frozenset(roles)
+        wrapper.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
 
 
-# --- Participants -------------------------------------------------------------------------
-#
-# Decision on model vs object permissions: role groups hold *model* permissions that say what
-# a role may do at all (e.g. view participants). The set of participants is always narrowed
-# by service membership in `participants_visible_to`; guardian's object permission
-# `change_participant` (direct foreign-key table) marks the allocated team. Service managers
-# may change every participant of their own services. Global permissions never widen a list.
-
-
-class ExcludedFromRecord(PermissionDenied):
-    """The person has been excluded from this man's record (the 403 page says so)."""
-
-
-def _active_exclusions_of(user):
-    from participants.models import Exclusion
-
-    return Exclusion.objects.filter(staff_id=user.pk, lifted_at__isnull=True)
-
-
-def has_exclusions(user) -> bool:
-    """Whether this user is kept out of anyone's record. Known from their memberships; with
-    none (nothing to list anyway), assumed so, and the condition is applied."""
-    memberships = memberships_of(user)
-    return not memberships or memberships[0].user_has_exclusions
-
-
-def without_exclusions(queryset, user, participant_field: str = "pk"):
-    """Narrow any queryset of participants, or of records about them (with `participant_field`,
-    e.g. "participant_id"), to the men this user is not excluded from (never listed, found or
-    counted). One subquery where they have exclusions; no condition at all where they have none.
-    """
-    if not has_exclusions(user):
-        return queryset
-    excluded = _active_exclusions_of(user).values("participant_id")
-    return queryset.exclude(**{f"{participant_field}__in": excluded})
-
-
-def participants_visible_to(user):
-    """Participants whose full record this user may open: case roles of their services."""
-    from participants.models import Participant
-
-    return without_exclusions(
-        Participant.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)), user
-    )
-
-
-def is_service_manager_of(user, service_id: int) -> bool:
-    return role_in_service(user, service_id) == Role.SERVICE_MANAGER
-
-
-def allocated_to(user):
-    """An expression true for the men whose allocated team this user is in (guardian's object
-    permission to change the participant) or whose record he has break-glass access to: one
-    subquery, so a page answers "may he change this record?" without a query of its own."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import OuterRef
-
-    from participants.models import Participant, ParticipantUserObjectPermission
-
-    team = ParticipantUserObjectPermission.objects.filter(
-        user_id=user.pk,
-        content_object_id=OuterRef("pk"),
-        permission__codename="change_participant",
-        permission__content_type=ContentType.objects.get_for_model(Participant),
-    )
-    temporary = active_temporary_access().filter(staff_id=user.pk, participant_id=OuterRef("pk"))
-    return Exists(team) | Exists(temporary)
-
-
-def _allocation_rule(user, holds_allocation) -> bool:
-    # As guardian: an inactive account holds nothing; a superuser holds every object permission.
-    if not user.is_active:
-        return False
-    return user.is_superuser or bool(holds_allocation())
-
-
-def is_allocated_to(user, participant) -> bool:
-    """Whether this user has the allocated team's rights: guardian's object permission for the
-    team, or break-glass temporary access that has not expired (answered once per request)."""
-    from participants.models import Participant
-
-    cache = participant.__dict__.setdefault("_allocated_cache", {})
-    if user.pk not in cache:
-        cache[user.pk] = _allocation_rule(
-            user,
-            lambda: Participant.objects.filter(allocated_to(user), pk=participant.pk).exists(),
-        )
-    return cache[user.pk]
-
-
-def active_temporary_access(now=None):
-    from django.utils import timezone
-
-    from participants.models import TemporaryAccess
-
-    return TemporaryAccess.objects.filter(
-        ended_at__isnull=True, expires_at__gt=now or timezone.now()
-    )
-
-
-def may_ask_temporary_access(user, participant) -> bool:
-    """Break-glass is for case-role staff of his service who lack the allocated team's rights."""
-    role = role_in_service(user, participant.service_id)
-    return (
-        role in CASE_ROLES
-        and role != Role.SERVICE_MANAGER
-        and not is_allocated_to(user, participant)
-    )
-
-
-def can_change_participant(user, participant) -> bool:
-    role = role_in_service(user, participant.service_id)
-    if role == Role.SERVICE_MANAGER:
-        return True
-    if role not in CASE_ROLES:
-        return False
-    return is_allocated_to(user, participant)
-
-
-def can_recall(user, participant) -> bool:
-    """Recall is the offender manager's decision (or the service manager's)."""
-    role = role_in_service(user, participant.service_id)
-    if role == Role.SERVICE_MANAGER:
-        return True
-    return role == Role.OFFENDER_MANAGER and is_allocated_to(user, participant)
-
-
-PARTICIPANT_ACTIONS = {
-    "view": lambda user, participant: True,
-    "change": can_change_participant,
-    "recall": can_recall,
-    "manage": lambda user, participant: is_service_manager_of(user, participant.service_id),
-}
-
-
-def get_participant_for(user, pk, action: str = "view"):
-    """The only way a view fetches a participant: 404 if not visible, 403 if not allowed."""
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    from participants.models import Participant
-    from resettle.audit import log_record_access
-
-    try:
-        participant = (
-            participants_visible_to(user)
-            .select_related("service")
-            .annotate(user_is_allocated=allocated_to(user))
-            .get(pk=pk)
-        )
-    except (ValidationError, ValueError, Participant.DoesNotExist) as error:
-        if Participant.objects.filter(pk=pk).exists() if is_uuid(pk) else False:
-            log_record_access(user=user, participant_id=pk, allowed=False)
-            if is_excluded_in_own_service(user, pk):
-                raise ExcludedFromRecord("You are excluded from this record.") from error
-        raise Http404("No such participant") from error
-    participant.__dict__["_allocated_cache"] = {
-        user.pk: _allocation_rule(user, lambda: participant.user_is_allocated)
-    }
-    role = role_in_service(user, participant.service_id) or ""
-    if not PARTICIPANT_ACTIONS[action](user, participant):
-        log_record_access(user=user, participant_id=participant.pk, allowed=False, role=role)
-        raise PermissionDenied("Your role does not allow this for this participant.")
-    log_record_access(user=user, participant_id=participant.pk, allowed=True, role=role)
-    return participant
-
-
-def is_excluded_in_own_service(user, pk) -> bool:
-    """Told "you are excluded" only about a man of their own services; others stay 404."""
-    from participants.models import Exclusion
-
-    return Exclusion.objects.filter(
-        participant_id=pk,
-        staff_id=user.pk,
-        lifted_at__isnull=True,
-        participant__service_id__in={m.service_id for m in memberships_of(user)},
-    ).exists()
-
-
 def is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:
         return False
     return True
-
-
-# --- Referrals ----------------------------------------------------------------------------
-
-REFERRAL_CREATE_ROLES = (Role.SERVICE_MANAGER, Role.OFFENDER_MANAGER)
-
-
-def referrals_visible_to(user):
-    from participants.models import Referral
-
-    return without_exclusions(
-        Referral.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES)),
-        user,
-        participant_field="participant_id",
-    )
-
-
-def get_referral_for(user, pk, action: str = "view"):
-    """A referral of the user's services (404 otherwise); "manage" needs the service manager."""
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    from participants.models import Referral
-
-    try:
-        referral = referrals_visible_to(user).select_related("service", "participant").get(pk=pk)
-    except (ValidationError, ValueError, Referral.DoesNotExist) as error:
-        raise Http404("No such referral") from error
-    if action in ("manage", "retention") and not is_service_manager_of(user, referral.service_id):
-        raise PermissionDenied("Only the service manager decides on referrals.")
-    return referral
-
-
-# --- Retention ------------------------------------------------------------------------------
-#
-# Only a service manager reviews the records of their services that are past the retention
-# period, and decides to keep or delete each one. Others of the service may still read an
-# ended man's record as before; they never see the review list.
-
-RETENTION_ROLES = (Role.SERVICE_MANAGER,)
-
-
-def may_decide_retention(user, participant) -> bool:
-    return is_service_manager_of(user, participant.service_id)
-
-
-PARTICIPANT_ACTIONS["retention"] = may_decide_retention
-
-
-def retention_service_ids(user) -> set[int]:
-    return service_ids_for(user, RETENTION_ROLES)
-
-
-def participants_for_retention_review(user):
-    """Men of the services this user manages (never one they are excluded from)."""
-    from participants.models import Participant
-
-    return without_exclusions(
-        Participant.objects.filter(service_id__in=retention_service_ids(user)), user
-    )
-
-
-def referrals_for_retention_review(user):
-    from participants.models import Referral
-
-    return Referral.objects.filter(service_id__in=retention_service_ids(user))
-
-
-def retention_decisions_visible_to(user):
-    from participants.models import RetentionDecision
-
-    return RetentionDecision.objects.filter(service_id__in=retention_service_ids(user))
-
-
-# --- Risk plans and formulation -----------------------------------------------------------
-
-
-def can_approve_plans(user, participant) -> bool:
-    """The allocated offender manager or a service manager (never the plan's author)."""
-    role = role_in_service(user, participant.service_id)
-    if role == Role.SERVICE_MANAGER:
-        return True
-    return role == Role.OFFENDER_MANAGER and is_allocated_to(user, participant)
-
-
-def can_lead_formulation(user, participant) -> bool:
-    """The allocated psychologist (or a service manager) agrees the formulation."""
-    role = role_in_service(user, participant.service_id)
-    if role == Role.SERVICE_MANAGER:
-        return True
-    return role == Role.PSYCHOLOGIST and is_allocated_to(user, participant)
-
-
-PARTICIPANT_ACTIONS["approve_plans"] = can_approve_plans
-
-
-def can_decide_on_plan(user, plan) -> bool:
-    """Approve or return this plan version: an approver who did not write it."""
-    return plan.author_id != user.pk and can_approve_plans(user, plan.participant)
-
-
-# --- Sessions and compliance ----------------------------------------------------------------
-
-
-def sessions_visible_to(user):
-    from sessions.models import Session
-
-    return Session.objects.filter(service_id__in=service_ids_for(user, CASE_ROLES))
-
-
-def get_session_for(user, pk):
-    """A session of the user's services (404 otherwise). Any case role there may record on it."""
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    from sessions.models import Session
-
-    try:
-        return sessions_visible_to(user).select_related("service").get(pk=pk)
-    except (Session.DoesNotExist, ValidationError, ValueError) as error:
-        raise Http404("No such session") from error
-
-
-PARTICIPANT_ACTIONS["enforce"] = can_recall
-
-
-# --- Reports --------------------------------------------------------------------------------
-#
-# Offender managers ask for licence-compliance reports on the men they may make enforcement
-# decisions about; service managers produce and approve their services' commissioner reports
-# (and see their services' compliance reports); commissioners see approved commissioner
-# reports of the services they commission and the national roll-up, never a named person.
-
-REPORT_ROLES = (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER, Role.COMMISSIONER)
-COMPLIANCE_REPORT_ROLES = (Role.OFFENDER_MANAGER, Role.SERVICE_MANAGER)
-
-
-def reports_visible_to(user):
-    from django.db.models import Q
-
-    from reports.models import ReportKind, ReportRequest
-
-    managed = service_ids_for(user, [Role.SERVICE_MANAGER])
-    commissioned = service_ids_for(user, [Role.COMMISSIONER])
-    condition = Q(
-        kind=ReportKind.COMPLIANCE,
-        requested_by=user,
-        service_id__in=service_ids_for(user, [Role.OFFENDER_MANAGER]),
-    )
-    condition |= Q(
-        kind__in=[ReportKind.COMPLIANCE, ReportKind.COMMISSIONER], service_id__in=managed
-    )
-    condition |= Q(
-        kind=ReportKind.COMMISSIONER, approved_at__isnull=False, service_id__in=commissioned
-    )
-    if commissioned:
-        condition |= Q(kind=ReportKind.NATIONAL)
-    return ReportRequest.objects.filter(condition)
-
-
-def may_act_on_report(user, report, action: str) -> bool:
-    from reports.models import ReportKind
-
-    if action == "approve":
-        return report.kind == ReportKind.COMMISSIONER and is_service_manager_of(
-            user, report.service_id
-        )
-    if report.kind == ReportKind.COMPLIANCE:
-        # The man's current offender manager (or a service manager): not one who has left him.
-        return can_recall(user, report.participant)
-    if report.kind == ReportKind.COMMISSIONER:
-        if is_service_manager_of(user, report.service_id):
-            return True
-        return action in ("view", "poll", "download")
-    return has_role(user, [Role.COMMISSIONER])
-
-
-def get_report_for(user, pk, action: str = "view"):
-    """A report this user may see (404 otherwise); 403 when seen but `action` is not theirs.
-
-    Actions: view, poll (the progress fragment), download, retry, approve (commissioner
-    reports: their service manager). Opening or downloading a report about a man is logged
-    as a view of his record; polling its progress is not.
-    """
-    from django.core.exceptions import ValidationError
-    from django.http import Http404
-
-    from reports.models import ReportRequest
-
-    try:
-        report = (
-            reports_visible_to(user)
-            .select_related("service", "participant", "requested_by", "approved_by")
-            .get(pk=pk)
-        )
-    except (ReportRequest.DoesNotExist, ValidationError, ValueError) as error:
-        raise Http404("No such report") from error
-    from resettle.audit import log_record_access
-
-    if not may_act_on_report(user, report, action):
-        if report.participant_id:
-            log_record_access(user=user, participant_id=report.participant_id, allowed=False)
-        raise PermissionDenied("Your role does not allow this for this report.")
-    if report.participant_id and action in ("view", "download"):
-        log_record_access(
-            user=user,
-            participant_id=report.participant_id,
-            allowed=True,
-            role=role_in_service(user, report.service_id) or "",
-        )
-    return report
-
-
-def compliance_report_participants(user):
-    """The men this user may ask a licence-compliance report about (one query)."""
-    from django.db.models import Q
-
-    managed = service_ids_for(user, [Role.SERVICE_MANAGER])
-    as_om = service_ids_for(user, [Role.OFFENDER_MANAGER])
-    # The same people as `can_recall`: his offender manager, or one with break-glass access.
-    as_his_om = Q(
-        allocations__staff=user,
-        allocations__role=Role.OFFENDER_MANAGER,
-        allocations__ended_on__isnull=True,
-    ) | Q(pk__in=active_temporary_access().filter(staff_id=user.pk).values("participant_id"))
-    return (
-        participants_visible_to(user)
-        .filter(Q(service_id__in=managed) | (Q(service_id__in=as_om) & as_his_om))
-        .distinct()
-    )

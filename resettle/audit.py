@@ -80,10 +80,16 @@ class CurrentRequestMiddleware:
 
 
 def _client_address(request) -> str | None:
-    # Behind the production proxy the client is the first X-Forwarded-For address.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    address = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return address or None
+    # Read through the trusted proxies only, the same address the sign-in lockout counts.
+    from resettle.core.security import client_address
+
+    return client_address(request)
+
+
+def current_client_address() -> str | None:
+    """The address of the request being served, if any (None in tasks and commands)."""
+    request = _current_request.get()
+    return _client_address(request) if request is not None else None
 
 
 def log_record_access(*, user, participant_id, allowed: bool, role: str = "") -> None:

@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
-    "guardian",
     "simple_history",
     "django_htmx",
     "django_otp",
@@ -91,6 +90,9 @@ if not PRODUCTION:
     INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
+    # First: the client address and HTTPS flag, read through trusted proxies only.
+    "resettle.core.security.TrustedProxyMiddleware",
+    "resettle.core.security.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -100,7 +102,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # One read of the person's memberships and rights per request (request.access).
+    "resettle.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # TRACE, OPTIONS and control characters in the address refused (405, 400) before any page.
+    "resettle.core.security.RequestGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "resettle.audit.CurrentRequestMiddleware",
@@ -110,6 +116,8 @@ MIDDLEWARE = [
     # every page needs the second factor when REQUIRE_TWO_FACTOR is on.
     "resettle.core.middleware.SignOutClosedAccountsMiddleware",
     "resettle.core.middleware.TwoFactorRequiredMiddleware",
+    # A form sent after the idle sign-out is kept for its author and shown back after sign-in.
+    "resettle.core.kept_work.KeptWorkMiddleware",
     # Last: turns a locked-out sign-in into the sign-in page with status 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,7 +163,6 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out sign-in before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -185,6 +192,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no start-up banner; failures and lockouts are still logged
+# The lockout counts the same address the access log records (see TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "resettle.core.security.client_address"
 
 # At least 12 characters, not a common password, not all digits, not like the person's own
 # email address or name (Django's default looks at first/last name, which this User lacks).
@@ -264,6 +273,14 @@ SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an id
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "resettle.core.views.csrf_failure"
+
+# How many reverse proxies of ours stand in front of the app. Only the addresses and scheme
+# they add to X-Forwarded-For and X-Forwarded-Proto are believed; with 0 (the default) both
+# headers are ignored and the connecting address is the client (resettle/core/security.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if not 0 <= TRUSTED_PROXY_COUNT <= 5:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be a whole number from 0 to 5.")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -286,7 +303,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS behind a TLS-terminating proxy is known from X-Forwarded-Proto as our trusted
+    # proxies set it (TRUSTED_PROXY_COUNT), never from what a client claims.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -348,9 +366,6 @@ CELERY_TIMEZONE = TIME_ZONE
 # A live check of Redis must answer fast or report a fault: /healthz never hangs.
 HEALTHZ_REDIS_TIMEOUT_SECONDS = 1.0
 
-GUARDIAN_RAISE_403 = False
-GUARDIAN_RENDER_403 = False
-ANONYMOUS_USER_NAME = None
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

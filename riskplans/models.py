@@ -7,6 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from participants.models import Participant
+from resettle.core.validators import NOTE_TEXT, SHORT_TEXT, text_limit
 
 
 class Level(models.TextChoices):
@@ -73,12 +74,16 @@ class RiskAssessment(models.Model):
     mappa_level = models.CharField(
         "MAPPA level", max_length=1, choices=MappaLevel.choices, blank=True
     )
-    risk_factors = models.TextField()
-    protective_factors = models.TextField()
+    risk_factors = models.TextField(**text_limit(NOTE_TEXT))
+    protective_factors = models.TextField(**text_limit(NOTE_TEXT))
     warning_signs = models.TextField(
-        "warning signs", help_text="Early indicators that his risk is rising"
+        "warning signs",
+        help_text="Early indicators that his risk is rising",
+        **text_limit(NOTE_TEXT),
     )
-    imminence = models.TextField("when risk is most likely to be imminent", blank=True)
+    imminence = models.TextField(
+        "when risk is most likely to be imminent", blank=True, **text_limit(NOTE_TEXT)
+    )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -123,12 +128,25 @@ class Pillar(models.TextChoices):
     VICTIM_SAFETY = "victim_safety", "Victim safety planning"
 
 
+# What a plan version says; a save that changes one of these makes the saver one of its authors.
+PLAN_CONTENT_FIELDS = ("actions", "contingency_plan", "expected_days_per_week")
+
+
+class RiskManagementPlanQuerySet(models.QuerySet):
+    def not_written_by(self, user_id) -> "RiskManagementPlanQuerySet":
+        """Four eyes by content: leave out the versions this person wrote any of (started, or
+        saved a change to), so no one approves or returns their own words."""
+        return self.exclude(author_id=user_id).exclude(contributors__id=user_id)
+
+
 class RiskManagementPlan(models.Model):
     """One version of his risk management plan: four pillars of actions and a contingency plan.
 
     Each version is its own row; approving one supersedes the version approved before it.
     `actions` is a list of {"pillar", "action", "owner", "due"} so a version's actions are
-    kept, compared and restored with the version itself.
+    kept, compared and restored with the version itself. `contributors` are everyone who wrote
+    any of it (the author who started it, and anyone who saved a change to what it says): none
+    of them may approve or return it.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -138,9 +156,13 @@ class RiskManagementPlan(models.Model):
     number = models.PositiveIntegerField("version number")
     status = models.CharField(max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name="written by"
+    )
     actions = models.JSONField(default=list, blank=True)
     contingency_plan = models.TextField(
-        help_text="What to do when the warning signs appear, including out of hours"
+        help_text="What to do when the warning signs appear, including out of hours",
+        **text_limit(NOTE_TEXT),
     )
     expected_days_per_week = models.PositiveSmallIntegerField(
         "expected attendance (days a week)", default=4
@@ -150,12 +172,14 @@ class RiskManagementPlan(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    return_comment = models.TextField(blank=True)
+    return_comment = models.TextField(blank=True, **text_limit(SHORT_TEXT))
     review_due_on = models.DateField(null=True, blank=True)
     review_reason = models.CharField(max_length=200, blank=True)
     lock_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords(excluded_fields=["lock_version"])
+
+    objects = RiskManagementPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]
@@ -208,19 +232,33 @@ class Formulation(models.Model):
         max_length=20, choices=FormulationStatus.choices, default=FormulationStatus.DRAFT
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    presenting_problems = models.TextField()
+    presenting_problems = models.TextField(**text_limit(NOTE_TEXT))
     reciprocal_roles = models.TextField(
-        help_text="For example, controlling ↔ controlled, abandoning ↔ abandoned"
+        help_text="For example, controlling ↔ controlled, abandoning ↔ abandoned",
+        **text_limit(NOTE_TEXT),
     )
-    target_problem_procedures = models.TextField("target problem procedures")
-    exits = models.TextField(help_text="Ways out of the patterns")
-    predisposing = models.TextField("predisposing factors")
-    precipitating = models.TextField("precipitating factors")
-    perpetuating = models.TextField("perpetuating factors")
-    protective = models.TextField("protective factors")
-    presenting = models.TextField("presenting factors")
-    his_account = models.TextField("his own account, in his words", blank=True)
+    target_problem_procedures = models.TextField(
+        "target problem procedures", **text_limit(NOTE_TEXT)
+    )
+    exits = models.TextField(help_text="Ways out of the patterns", **text_limit(NOTE_TEXT))
+    predisposing = models.TextField("predisposing factors", **text_limit(NOTE_TEXT))
+    precipitating = models.TextField("precipitating factors", **text_limit(NOTE_TEXT))
+    perpetuating = models.TextField("perpetuating factors", **text_limit(NOTE_TEXT))
+    protective = models.TextField("protective factors", **text_limit(NOTE_TEXT))
+    presenting = models.TextField("presenting factors", **text_limit(NOTE_TEXT))
+    his_account = models.TextField(
+        "his own account, in his words", blank=True, **text_limit(NOTE_TEXT)
+    )
     shared_with_him_on = models.DateField("date shared with him", null=True, blank=True)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The psychologist who agreed it as the team's formulation",
+    )
+    agreed_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords(excluded_fields=["lock_version"])

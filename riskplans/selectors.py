@@ -6,9 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Window
 from django.db.models.functions import Lag
+from django.utils import timezone
 
 from participants.history import versions_of
 from participants.models import Participant
+from resettle.access import access_for
+from resettle.accounts.roles import Role
+from resettle.core.params import ascii_int
 
 from .models import (
     Formulation,
@@ -25,7 +29,10 @@ VERSIONS_PAGE_SIZE = 25
 def plan_for(participant: Participant, plan_id) -> RiskManagementPlan | None:
     try:
         return (
-            participant.risk_plans.select_related("author", "decided_by").filter(pk=plan_id).first()
+            participant.risk_plans.select_related("author", "decided_by")
+            .prefetch_related("contributors")
+            .filter(pk=plan_id)
+            .first()
         )
     except (ValidationError, ValueError):
         return None
@@ -33,7 +40,11 @@ def plan_for(participant: Participant, plan_id) -> RiskManagementPlan | None:
 
 def formulation_for(participant: Participant, formulation_id) -> Formulation | None:
     try:
-        return participant.formulations.select_related("author").filter(pk=formulation_id).first()
+        return (
+            participant.formulations.select_related("author", "agreed_by")
+            .filter(pk=formulation_id)
+            .first()
+        )
     except (ValidationError, ValueError):
         return None
 
@@ -106,6 +117,8 @@ HISTORY_KINDS = {
             ("protective", "Protective factors"),
             ("his_account", "His own account"),
             ("shared_with_him_on", "Shared with him"),
+            ("agreed_by", "Agreed by"),
+            ("agreed_at", "Agreed on"),
         ],
     },
     "assessment": {
@@ -161,6 +174,8 @@ def _display(record, field: str) -> str:
     display = getattr(record, f"get_{field}_display", None)
     if callable(display):
         return str(display())
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%-d %B %Y, %H:%M")
     if isinstance(value, datetime.date):
         return value.strftime("%-d %B %Y")
     return "" if value is None else str(value)
@@ -168,7 +183,7 @@ def _display(record, field: str) -> str:
 
 def compare(participant: Participant, kind: str, a: str | None, b: str | None) -> dict | None:
     """Two of his saved versions side by side, each field marked when it differs."""
-    wanted = {value for value in (a, b) if value and value.isdigit() and len(value) < 19}
+    wanted = {value for value in (a, b) if ascii_int(value, minimum=1) is not None}
     if len(wanted) != 2:
         return None
     by_id = {
@@ -190,7 +205,7 @@ def compare(participant: Participant, kind: str, a: str | None, b: str | None) -
 
 
 def formulation_rows(formulation: Formulation) -> list[tuple[str, str]]:
-    skip = {"number", "status", "shared_with_him_on"}
+    skip = {"number", "status", "shared_with_him_on", "agreed_by", "agreed_at"}
     return [
         (label, getattr(formulation, field))
         for field, label in HISTORY_KINDS["formulation"]["fields"]
@@ -199,26 +214,21 @@ def formulation_rows(formulation: Formulation) -> list[tuple[str, str]]:
 
 
 def plans_awaiting_decision(user) -> list[RiskManagementPlan]:
-    """Submitted plans this user may approve: allocated OM's men, or a manager's service."""
-    from participants.models import Allocation
-    from resettle import access
-    from resettle.accounts.roles import Role
-
-    managed = access.service_ids_for(user, [Role.SERVICE_MANAGER])
-    as_om = access.service_ids_for(user, [Role.OFFENDER_MANAGER])
+    """Submitted plans they may approve: as `may_decide_on_plan`, the offender manager in his
+    team now (allocated or break-glass) or a manager of his service, never one they wrote any
+    of (`not_written_by`, four eyes by content) nor of a man they are excluded from."""
+    access = access_for(user)
+    managed = access.service_ids([Role.SERVICE_MANAGER])
+    as_om = access.service_ids([Role.OFFENDER_MANAGER])
     condition = models.Q(participant__service_id__in=managed)
     if as_om:
-        # Exists, not a join: each plan once, without DISTINCT over every column.
-        allocated = Allocation.objects.filter(
-            participant=models.OuterRef("participant_id"),
-            staff=user,
-            role=Role.OFFENDER_MANAGER,
-            ended_on__isnull=True,
-        )
-        condition |= models.Q(participant__service_id__in=as_om) & models.Exists(allocated)
+        condition |= models.Q(participant__service_id__in=as_om) & access.in_team("participant_id")
+    plans = access.without_exclusions(
+        RiskManagementPlan.objects.filter(condition, status=PlanStatus.SUBMITTED),
+        participant_field="participant_id",
+    )
     return list(
-        RiskManagementPlan.objects.filter(condition, status=PlanStatus.SUBMITTED)
-        .exclude(author=user)
+        plans.not_written_by(access.user_id)
         .select_related("participant", "author")
         .order_by("submitted_at")[:20]
     )

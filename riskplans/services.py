@@ -15,11 +15,12 @@ from django.utils import formats, timezone
 from participants import services as participant_services
 from participants.models import Participant
 from participants.timeline import at_start_of_day, record_event
-from resettle import access
 from resettle.audit import records_actor
 from resettle.core.dates import add_months
 
+from .access import decision_refusal, may_agree_formulation
 from .models import (
+    PLAN_CONTENT_FIELDS,
     Formulation,
     FormulationStatus,
     PlanStatus,
@@ -74,7 +75,6 @@ def sync_participant_summary(participant: Participant) -> None:
         mappa_category=latest.mappa_category if latest else "",
         mappa_level=latest.mappa_level if latest else "",
         plan_review_due_on=approved.review_due_on if approved else None,
-        expected_days_per_week=approved.expected_days_per_week if approved else None,
     )
 
 
@@ -137,7 +137,7 @@ def start_plan(*, participant: Participant, actor) -> RiskManagementPlan:
             code="open_version",
         )
     base = participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
-    return RiskManagementPlan.objects.create(
+    plan = RiskManagementPlan.objects.create(
         participant=participant,
         number=_next_number(participant.risk_plans),
         author=actor,
@@ -145,6 +145,8 @@ def start_plan(*, participant: Participant, actor) -> RiskManagementPlan:
         contingency_plan=base.contingency_plan if base else "",
         expected_days_per_week=base.expected_days_per_week if base else 4,
     )
+    plan.contributors.add(actor)
+    return plan
 
 
 def _locked_plan(plan: RiskManagementPlan) -> RiskManagementPlan:
@@ -180,7 +182,13 @@ def save_plan(
             f"This version is {locked.get_status_display().lower()} and can no longer be changed",
             code="not_editable",
         )
+    writes_content = any(
+        field in changes and changes[field] != getattr(locked, field)
+        for field in PLAN_CONTENT_FIELDS
+    )
     saved = _save_changes(locked, changes)
+    if writes_content:  # four eyes by content: whoever changes what it says is an author
+        saved.contributors.add(actor)
     return submit_plan(plan=saved, actor=actor) if submit else saved
 
 
@@ -215,12 +223,9 @@ def submit_plan(*, plan: RiskManagementPlan, actor) -> RiskManagementPlan:
 
 
 def _check_may_decide(plan: RiskManagementPlan, actor) -> None:
-    if plan.author_id == actor.pk:
-        raise PermissionDenied("You wrote this plan, so someone else must approve it.")
-    if not access.can_decide_on_plan(actor, plan):
-        raise PermissionDenied(
-            "Only his allocated offender manager or a service manager approves plans."
-        )
+    refusal = decision_refusal(actor, plan)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 @records_actor
@@ -374,11 +379,15 @@ def save_formulation(
 @records_actor
 @transaction.atomic
 def make_formulation_current(*, formulation: Formulation, actor) -> Formulation:
-    """The psychologist (or service manager) agrees the draft as the team's formulation."""
+    """A psychologist in his team (or one who manages his service) agrees the draft as the
+    team's formulation; who agreed it and when are kept with it."""
     _lock_for_decision(formulation)
     locked = Formulation.objects.select_for_update().get(pk=formulation.pk)
-    if not access.can_lead_formulation(actor, locked.participant):
-        raise PermissionDenied("The psychologist leads the formulation.")
+    if not may_agree_formulation(actor, locked.participant):
+        raise PermissionDenied(
+            "The psychologist leads the formulation: only a psychologist in his team, or a "
+            "psychologist who manages the service, may agree it."
+        )
     if locked.status != FormulationStatus.DRAFT:
         raise ValidationError("Only a draft can become the current formulation", code="status")
     for old in locked.participant.formulations.filter(status=FormulationStatus.CURRENT):
@@ -386,6 +395,8 @@ def make_formulation_current(*, formulation: Formulation, actor) -> Formulation:
         old.lock_version += 1
         old.save()
     locked.status = FormulationStatus.CURRENT
+    locked.agreed_by = actor
+    locked.agreed_at = timezone.now()
     locked.lock_version += 1
     locked.save()
     record_event(

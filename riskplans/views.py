@@ -10,12 +10,20 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from participants.access import ParticipantAction, get_participant_for
 from participants.record import record_context
 from resettle import access
 from resettle.accounts.roles import CASE_ROLES
 from resettle.core.forms import apply_service_errors
 
 from . import selectors, services
+from .access import (
+    WROTE_IT,
+    decision_refusal,
+    is_written_by,
+    may_agree_formulation,
+    may_decide_on_plan,
+)
 from .forms import ActionFormSet, AssessmentForm, DecisionForm, FormulationForm, PlanForm
 from .models import FormulationStatus, PlanStatus
 
@@ -31,7 +39,7 @@ def _plan_or_404(participant, plan_id):
 
 @case_roles
 def overview(request, pk):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     context = record_context(request, participant, tab="plans")
     context.update(selectors.risk_overview(participant, today=timezone.localdate()))
     return render(request, "riskplans/overview.html", context)
@@ -39,7 +47,7 @@ def overview(request, pk):
 
 @case_roles
 def assessment_add(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     latest = participant.risk_assessments.first()
     initial = {}
     if latest is not None:
@@ -67,7 +75,7 @@ def assessment_add(request, pk):
 @require_POST
 @case_roles
 def plan_start(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     try:
         plan = services.start_plan(participant=participant, actor=request.user)
     except ValidationError as error:
@@ -78,25 +86,31 @@ def plan_start(request, pk):
 
 @case_roles
 def plan_detail(request, pk, plan_id):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     plan = _plan_or_404(participant, plan_id)
+    return _plan_page(request, participant, plan)
+
+
+def _plan_page(request, participant, plan, *, refusal: str = "", status: int = 200):
     context = record_context(request, participant, tab="plans")
     context.update(
         {
             "plan": plan,
-            "may_decide": plan.status == PlanStatus.SUBMITTED
-            and access.can_decide_on_plan(request.user, plan),
-            "is_author": plan.author_id == request.user.pk,
+            "may_decide": not refusal
+            and plan.status == PlanStatus.SUBMITTED
+            and may_decide_on_plan(request.user, plan),
+            "is_author": is_written_by(request.user, plan),
+            "refusal": refusal,
             "decision_form": DecisionForm(),
             "today": timezone.localdate(),
         }
     )
-    return render(request, "riskplans/plan_detail.html", context)
+    return render(request, "riskplans/plan_detail.html", context, status=status)
 
 
 @case_roles
 def plan_edit(request, pk, plan_id):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     plan = _plan_or_404(participant, plan_id)
     if not plan.is_editable:
         messages.error(request, f"Version {plan.number} is {plan.get_status_display().lower()}")
@@ -146,7 +160,7 @@ def plan_edit(request, pk, plan_id):
 @require_POST
 @case_roles
 def plan_submit(request, pk, plan_id):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     plan = _plan_or_404(participant, plan_id)
     try:
         services.submit_plan(plan=plan, actor=request.user)
@@ -159,10 +173,13 @@ def plan_submit(request, pk, plan_id):
 
 @case_roles
 def plan_decide(request, pk, plan_id):
-    participant = access.get_participant_for(request.user, pk, action="approve_plans")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.APPROVE_PLANS)
     plan = _plan_or_404(participant, plan_id)
-    if not access.can_decide_on_plan(request.user, plan):
-        raise PermissionDenied("You wrote this plan, so someone else must approve it.")
+    refusal = decision_refusal(request.user, plan)
+    if refusal == WROTE_IT:  # the plan, with why they may not decide on it
+        return _plan_page(request, participant, plan, refusal=refusal, status=403)
+    if refusal:
+        raise PermissionDenied(refusal)
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -186,7 +203,7 @@ def plan_decide(request, pk, plan_id):
             "plan": plan,
             "decision_form": form,
             "may_decide": True,
-            "is_author": plan.author_id == request.user.pk,
+            "is_author": False,
             "today": timezone.localdate(),
         }
     )
@@ -196,7 +213,7 @@ def plan_decide(request, pk, plan_id):
 @require_POST
 @case_roles
 def formulation_start(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     try:
         formulation = services.start_formulation(participant=participant, actor=request.user)
     except ValidationError as error:
@@ -214,7 +231,7 @@ def _formulation_or_404(participant, formulation_id):
 
 @case_roles
 def formulation_detail(request, pk, formulation_id):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     formulation = _formulation_or_404(participant, formulation_id)
     context = record_context(request, participant, tab="plans")
     context.update(
@@ -222,7 +239,7 @@ def formulation_detail(request, pk, formulation_id):
             "formulation": formulation,
             "formulation_rows": selectors.formulation_rows(formulation),
             "may_agree": formulation.status == FormulationStatus.DRAFT
-            and access.can_lead_formulation(request.user, participant),
+            and may_agree_formulation(request.user, participant),
         }
     )
     return render(request, "riskplans/formulation_detail.html", context)
@@ -230,7 +247,7 @@ def formulation_detail(request, pk, formulation_id):
 
 @case_roles
 def formulation_edit(request, pk, formulation_id):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     formulation = _formulation_or_404(participant, formulation_id)
     if formulation.status != FormulationStatus.DRAFT:
         messages.error(request, "Only a draft formulation can be changed")
@@ -261,7 +278,7 @@ def formulation_edit(request, pk, formulation_id):
 @require_POST
 @case_roles
 def formulation_agree(request, pk, formulation_id):
-    participant = access.get_participant_for(request.user, pk, action="change")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     formulation = _formulation_or_404(participant, formulation_id)
     try:
         services.make_formulation_current(formulation=formulation, actor=request.user)
@@ -277,7 +294,7 @@ def version_history(request, pk, kind):
     """Every saved version of his plans, formulations or assessments; compare any two."""
     if kind not in selectors.HISTORY_KINDS:
         raise Http404("No such history")
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     a, b = request.GET.get("a"), request.GET.get("b")
     page = Paginator(selectors.versions(participant, kind), selectors.VERSIONS_PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -11,11 +11,16 @@ class KeyworkConfig(AppConfig):
         from participants.history import register_history
         from participants.record import RecordTab, register_tab
         from participants.retention import register_eraser
+        from resettle.core.demo import register_seeder
 
+        from . import panels
+        from .demo import seed_sessions
         from .history import AREAS
         from .retention import ERASER
 
         register_tab(RecordTab("sessions", "Sessions", "keywork:participant_sessions", 40))
+        panels.register()
+        register_seeder(50, seed_sessions)
         for area in AREAS:
             register_history(area)
         register_eraser(ERASER)

@@ -7,16 +7,34 @@
   being sent home for behaviour and unacceptable absences are not.
 - Unacceptable absences are counted over a rolling window of the service's policy (12 months
   by default). A recall and re-release do not reset the count.
+
+Two measures, each named wherever it is shown:
+
+- **Days attended against days expected** (the licence expectation). The days a week expected
+  on each day come from the plan version approved for that period: a version applies from the
+  day it was approved, never backwards (before his first approved plan, the service's 4). Days
+  in custody (participants/clock.py) and days off licence expect nothing. A week expects, for
+  each weekday (Monday to Friday, when the service runs) he is on licence, a fifth of that
+  day's days a week, the sum rounded down (a day is expected once it is over): the weeks of release and recall are pro rata and a
+  part week never expects more than its share. A day counts once however many sessions he
+  attended that day, and a week's attended days count up to its expectation, so a full week
+  never hides a short one: the shortfall is the days expected and not attended.
+- **Enforceable sessions complied with**: compliant outcomes of the enforceable sessions
+  counted (above).
 """
 
+import bisect
 import calendar
 import datetime
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db.models import Q
 from django.utils import timezone
 
+from participants.clock import StageHistory, stage_history_of
 from participants.models import Participant
+from riskplans.models import PlanStatus, RiskManagementPlan
 
 from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome
 
@@ -72,6 +90,15 @@ class ComplianceRate:
             return None
         return round(100 * self.compliant / self.counted)
 
+    @property
+    def summary(self) -> str:
+        if not self.counted:
+            return "Enforceable sessions complied with: none recorded"
+        return (
+            f"Enforceable sessions complied with: {self.percent}% "
+            f"({self.compliant} of {self.counted})"
+        )
+
 
 def compliance_rate(
     participant: Participant, start: datetime.date, end: datetime.date
@@ -119,10 +146,86 @@ def absences_among(rows, since: datetime.date) -> list[Attendance]:
     ]
 
 
-def expected_days_per_week(participant: Participant) -> int:
-    """From his approved plan (kept on his record by the riskplans services), else 4."""
-    expected = participant.expected_days_per_week
-    return DEFAULT_DAYS_PER_WEEK if expected is None else expected
+@dataclass(frozen=True)
+class ExpectationHistory:
+    """The days a week expected of him on any day: each approved plan version (approval day,
+    days a week), oldest first, and where he was (custody or on licence) from his stages."""
+
+    approvals: tuple[tuple[datetime.date, int], ...]
+    stages: StageHistory
+
+    def days_a_week_on(self, day: datetime.date) -> int:
+        """The days a week of the plan in force that day, whether or not he is on licence."""
+        index = bisect.bisect_right([on for on, _days in self.approvals], day)
+        return self.approvals[index - 1][1] if index else DEFAULT_DAYS_PER_WEEK
+
+    def week(
+        self,
+        monday: datetime.date,
+        last_day: datetime.date,
+        first_day: datetime.date | None = None,
+    ) -> "WeekExpectation":
+        """What the week of `monday` expects, counting its weekdays up to `last_day` (and from
+        `first_day`, when a count such as a quarter's starts within the week)."""
+        share = Fraction(0)
+        on_licence = in_custody = 0
+        plan_days: list[int] = []
+        for offset in range(5):
+            day = monday + datetime.timedelta(days=offset)
+            if day > last_day:
+                break
+            if first_day is not None and day < first_day:
+                continue
+            if self.stages.in_custody_on(day):
+                in_custody += 1
+            elif self.stages.on_licence_on(day):
+                on_licence += 1
+                days_a_week = self.days_a_week_on(day)
+                if days_a_week not in plan_days:
+                    plan_days.append(days_a_week)
+                share += Fraction(days_a_week, 5)
+        return WeekExpectation(
+            expected=int(share),  # rounded down
+            weekdays_on_licence=on_licence,
+            weekdays_in_custody=in_custody,
+            plan_days=tuple(plan_days),
+        )
+
+
+@dataclass(frozen=True)
+class WeekExpectation:
+    expected: int
+    weekdays_on_licence: int
+    weekdays_in_custody: int
+    plan_days: tuple[int, ...]
+
+
+def expectation_history(
+    participant: Participant, approvals=None, stage_changes=None
+) -> ExpectationHistory:
+    """His expectation history: two reads (his approved plan versions and his stage changes),
+    or none when a list page gives them prefetched."""
+    if approvals is None:
+        approvals = (
+            RiskManagementPlan.objects.filter(
+                participant=participant,
+                status__in=(PlanStatus.APPROVED, PlanStatus.SUPERSEDED),
+                decided_at__isnull=False,
+            )
+            .order_by("decided_at")
+            .values_list("decided_at", "expected_days_per_week")
+        )
+    return ExpectationHistory(
+        approvals=tuple(
+            (timezone.localtime(decided_at).date(), days) for decided_at, days in approvals
+        ),
+        stages=stage_history_of(participant, stage_changes),
+    )
+
+
+def expected_days_per_week(participant: Participant, day: datetime.date | None = None) -> int:
+    """The days a week of the plan version in force on `day` (today by default), else 4."""
+    return expectation_history(participant).days_a_week_on(day or timezone.localdate())
 
 
 @dataclass(frozen=True)
@@ -180,15 +283,66 @@ class Week:
     expected: int
     attended_days: int
     absences: list
+    weekdays_on_licence: int = 5
+    weekdays_in_custody: int = 0
+    plan_days: tuple[int, ...] = (DEFAULT_DAYS_PER_WEEK,)
+
+    @property
+    def in_custody(self) -> bool:
+        """In custody every weekday counted: nothing expected, and it reads "in custody"."""
+        return self.weekdays_in_custody > 0 and not self.weekdays_on_licence
+
+    @property
+    def pro_rata(self) -> bool:
+        return 0 < self.weekdays_on_licence < 5
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.expected - self.attended_days)
+
+    @property
+    def below_expectation(self) -> bool:
+        return self.shortfall > 0
+
+    @property
+    def expected_days_attended(self) -> int:
+        return min(self.attended_days, self.expected)
+
+    @property
+    def note(self) -> str:
+        """Why the week expects what it does, when that is not a whole week of one plan."""
+        parts = []
+        if self.in_custody:
+            return "In custody"
+        if self.weekdays_in_custody:
+            parts.append(
+                f"in custody {self.weekdays_in_custody} weekday"
+                f"{'s' if self.weekdays_in_custody != 1 else ''}"
+            )
+        if self.pro_rata:
+            parts.append(f"pro rata: {self.weekdays_on_licence} of 5 weekdays on licence")
+        if len(self.plan_days) > 1:
+            parts.append(
+                "plan changed in the week ("
+                + " then ".join(f"{d} a week" for d in self.plan_days)
+                + ")"
+            )
+        return "; ".join(parts).capitalize()
 
 
 def weekly_attendance(
-    participant: Participant, start: datetime.date, end: datetime.date
+    participant: Participant,
+    start: datetime.date,
+    end: datetime.date,
+    history: ExpectationHistory | None = None,
 ) -> list[Week]:
     """Week by week (Monday start): expected days against days attended, and each absence."""
     rows = enforceable_outcomes(participant, _monday_of(start), end)
     return weeks_of(
-        rows.order_by("session_starts_at"), start, end, expected_days_per_week(participant)
+        rows.order_by("session_starts_at"),
+        start,
+        end,
+        history or expectation_history(participant),
     )
 
 
@@ -196,8 +350,13 @@ def _monday_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> list[Week]:
-    """Recorded outcomes of enforceable sessions into weeks."""
+def weeks_of(
+    rows, start: datetime.date, end: datetime.date, history: ExpectationHistory
+) -> list[Week]:
+    """Recorded outcomes of enforceable sessions into whole weeks from the Monday of `start`.
+    The expectation counts weekdays up to `end` once they are over: today is not expected yet,
+    so a week still under way expects its share of the days gone."""
+    last_expected_day = min(end, timezone.localdate() - datetime.timedelta(days=1))
     monday = _monday_of(start)
     weeks: dict[datetime.date, dict] = {}
     cursor = monday
@@ -213,15 +372,163 @@ def weeks_of(rows, start: datetime.date, end: datetime.date, expected: int) -> l
             week["days"].add(day)
         elif row.outcome in (Outcome.ACCEPTABLE_ABSENCE, Outcome.UNACCEPTABLE_ABSENCE):
             week["absences"].append(row)
-    return [
-        Week(
-            starts=key,
-            expected=expected,
-            attended_days=len(value["days"]),
-            absences=value["absences"],
+    result = []
+    for key, value in weeks.items():
+        expectation = history.week(key, last_expected_day)
+        result.append(
+            Week(
+                starts=key,
+                expected=expectation.expected,
+                attended_days=len(value["days"]),
+                absences=value["absences"],
+                weekdays_on_licence=expectation.weekdays_on_licence,
+                weekdays_in_custody=expectation.weekdays_in_custody,
+                plan_days=expectation.plan_days,
+            )
         )
-        for key, value in weeks.items()
-    ]
+    return result
+
+
+@dataclass(frozen=True)
+class DaysMeasure:
+    """Days attended against days expected (the licence expectation), over some weeks."""
+
+    attended: int  # expected days attended: each week's attended days up to its expectation
+    expected: int
+    weeks_below: list[Week]
+
+    @property
+    def shortfall(self) -> int:
+        return self.expected - self.attended
+
+    @property
+    def percent(self) -> int | None:
+        if not self.expected:
+            return None
+        return round(100 * self.attended / self.expected)
+
+    @property
+    def summary(self) -> str:
+        """The headline in words, its shortfall always with it."""
+        if not self.expected:
+            return "Days attended against days expected: no days expected"
+        text = (
+            f"Days attended against days expected: {self.percent}% "
+            f"({self.attended} of {self.expected} expected days)"
+        )
+        if self.shortfall:
+            weeks = len(self.weeks_below)
+            text += (
+                f"; {self.shortfall} day{'s' if self.shortfall != 1 else ''} short in "
+                f"{weeks} week{'s' if weeks != 1 else ''} below expectation"
+            )
+        return text
+
+
+def days_measure(weeks: list[Week]) -> DaysMeasure:
+    return DaysMeasure(
+        attended=sum(week.expected_days_attended for week in weeks),
+        expected=sum(week.expected for week in weeks),
+        weeks_below=[week for week in weeks if week.below_expectation],
+    )
+
+
+@dataclass(frozen=True)
+class DaysAcrossMen:
+    """Days attended against days expected, added up over many men (commissioner report)."""
+
+    expected: int
+    attended: int
+    weeks_below: int
+    men_below: int
+
+    @property
+    def shortfall(self) -> int:
+        return self.expected - self.attended
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.attended / self.expected) if self.expected else None
+
+    @property
+    def summary(self) -> str:
+        if not self.expected:
+            return "days attended against days expected: no days expected"
+        text = (
+            f"days attended against days expected {self.percent}% "
+            f"({self.attended} of {self.expected})"
+        )
+        if self.shortfall:
+            text += f", {self.shortfall} short"
+        return text
+
+
+def days_by_man(participants, start: datetime.date, end: datetime.date) -> dict:
+    """{his id: his days measure} between two dates (inclusive), each week by the same rule
+    as his own pages: four reads however many men."""
+    from participants.models import StageChange
+
+    men = list(participants.only("pk", "stage"))
+    ids = [man.pk for man in men]
+    approvals: dict = {man_id: [] for man_id in ids}
+    for man_id, decided_at, days in (
+        RiskManagementPlan.objects.filter(
+            participant_id__in=ids,
+            status__in=(PlanStatus.APPROVED, PlanStatus.SUPERSEDED),
+            decided_at__isnull=False,
+        )
+        .order_by("decided_at")
+        .values_list("participant_id", "decided_at", "expected_days_per_week")
+    ):
+        approvals[man_id].append((decided_at, days))
+    changes: dict = {man_id: [] for man_id in ids}
+    for change in StageChange.objects.filter(participant_id__in=ids).order_by(
+        "effective_on", "recorded_at"
+    ):
+        changes[change.participant_id].append(change)
+    since, until = day_bounds(start, end)
+    attended: dict = {man_id: set() for man_id in ids}
+    for man_id, starts_at in Attendance.objects.filter(
+        participant_id__in=ids,
+        session__enforceable=True,
+        session_starts_at__gte=since,
+        session_starts_at__lt=until,
+        outcome__in=ATTENDED,
+    ).values_list("participant_id", "session_starts_at"):
+        attended[man_id].add(timezone.localtime(starts_at).date())
+    last_expected_day = min(end, timezone.localdate() - datetime.timedelta(days=1))
+    result = {}
+    for man in men:
+        history = expectation_history(man, approvals[man.pk], changes[man.pk])
+        expected = attended_days = short_weeks = 0
+        monday = _monday_of(start)
+        while monday <= end:
+            week_expected = history.week(monday, last_expected_day, first_day=start).expected
+            days = sum(
+                1 for day in attended[man.pk] if monday <= day < monday + datetime.timedelta(7)
+            )
+            expected += week_expected
+            attended_days += min(days, week_expected)
+            short_weeks += days < week_expected
+            monday += datetime.timedelta(days=7)
+        result[man.pk] = DaysAcrossMen(
+            expected=expected,
+            attended=attended_days,
+            weeks_below=short_weeks,
+            men_below=int(bool(short_weeks)),
+        )
+    return result
+
+
+def days_across(participants, start: datetime.date, end: datetime.date) -> DaysAcrossMen:
+    """The days measure of these men added up (see days_by_man)."""
+    each = days_by_man(participants, start, end).values()
+    return DaysAcrossMen(
+        expected=sum(d.expected for d in each),
+        attended=sum(d.attended for d in each),
+        weeks_below=sum(d.weeks_below for d in each),
+        men_below=sum(d.men_below for d in each),
+    )
 
 
 RECENT_DECISIONS_SHOWN = 20
@@ -236,6 +543,7 @@ class RecentCompliance:
     policy: CompliancePolicy
     weeks: list[Week]
     rate: ComplianceRate
+    days: DaysMeasure
     absences: list[Attendance]
     decisions: list[EnforcementDecision]
     prompt: EnforcementPrompt | None
@@ -263,9 +571,11 @@ def recent_compliance(participant: Participant, today: datetime.date, weeks: int
             :RECENT_DECISIONS_SHOWN
         ]
     )
+    weeks = weeks_of(rows_of_weeks, start, today, expectation_history(participant))
     return RecentCompliance(
         policy=policy,
-        weeks=weeks_of(rows_of_weeks, start, today, expected_days_per_week(participant)),
+        weeks=weeks,
+        days=days_measure(weeks),
         rate=rate_of(row.outcome for row in rows_of_weeks if row.session_starts_at >= rate_since),
         absences=absences,
         decisions=decisions,

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from participants.models import Pathway
 from resettle.core.forms import GovukDateField, PlainTextMixin
+from resettle.core.validators import NOTE_TEXT
 
 from .models import (
     AbsenceReason,
@@ -149,6 +150,25 @@ class RegisterForm(forms.Form):
             for a, p in self.rows
         ]
 
+    def clean(self):
+        """Each man's row checked on its own, so an error names him and links to his field
+        (the services check the same again, but their errors know no row)."""
+        cleaned = super().clean()
+        for attendance, prefix in self.rows:
+            if attendance.outcome:
+                continue
+            name = attendance.participant.full_name
+            outcome = cleaned.get(f"{prefix}_outcome", "")
+            if outcome == Outcome.ACCEPTABLE_ABSENCE and not cleaned.get(f"{prefix}_reason"):
+                self.add_error(
+                    f"{prefix}_reason", f"Give the reason {name}'s absence is acceptable"
+                )
+            if outcome == Outcome.RESCHEDULED and not cleaned.get(f"{prefix}_rescheduled"):
+                self.add_error(
+                    f"{prefix}_rescheduled", f"Say who asked for {name}'s session to be moved"
+                )
+        return cleaned
+
     def outcomes(self) -> dict[int, tuple[str, str, str]]:
         """New outcomes only: men already recorded keep theirs."""
         result = {}
@@ -190,7 +210,9 @@ class NoteForm(PlainTextMixin, forms.ModelForm):
 
 
 class AddendumForm(PlainTextMixin, forms.Form):
-    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label="Addendum", max_length=NOTE_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class EnforcementForm(PlainTextMixin, forms.Form):

@@ -7,7 +7,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from participants.models import Participant
+from resettle.access import Access, access_for
 from resettle.accounts.models import Service
+from resettle.accounts.roles import CASE_ROLES
+from resettle.core.validators import NARRATIVE_TEXT, NOTE_TEXT, text_limit
 
 
 class SessionType(models.TextChoices):
@@ -47,6 +50,12 @@ class SessionSeries(models.Model):
         return self.title
 
 
+class SessionQuerySet(models.QuerySet):
+    def visible_to(self, access: Access) -> "SessionQuerySet":
+        """Sessions of the services where they hold a case role."""
+        return self.filter(service_id__in=access_for(access).service_ids(CASE_ROLES))
+
+
 class Session(models.Model):
     """An appointment or session, planned and then recorded (individual or group)."""
 
@@ -67,6 +76,8 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    objects = SessionQuerySet.as_manager()
+
     history = HistoricalRecords(m2m_fields=[staff])
 
     class Meta:
@@ -181,10 +192,13 @@ class SessionNote(models.Model):
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     summary = models.CharField(max_length=300)
-    narrative = models.TextField(blank=True)
+    narrative = models.TextField(blank=True, **text_limit(NARRATIVE_TEXT))
     pathways = models.JSONField(default=list, blank=True)
     risk_concern = models.TextField(
-        "risk concern", blank=True, help_text="Anything that may mean his risk is rising"
+        "risk concern",
+        blank=True,
+        help_text="Anything that may mean his risk is rising",
+        **text_limit(NOTE_TEXT),
     )
     visibility = models.CharField(
         max_length=20, choices=Visibility.choices, default=Visibility.SHARED
@@ -225,7 +239,7 @@ class NoteAddendum(models.Model):
 
     note = models.ForeignKey(SessionNote, on_delete=models.CASCADE, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
+    text = models.TextField(**text_limit(NOTE_TEXT))
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -270,7 +284,7 @@ class EnforcementDecision(models.Model):
         Participant, on_delete=models.CASCADE, related_name="enforcement_decisions"
     )
     decision = models.CharField(max_length=30, choices=Decision.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, **text_limit(NOTE_TEXT))
     decided_on = models.DateField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -311,7 +325,7 @@ class RecallDecision(models.Model):
     )
     why = models.CharField(max_length=20, choices=Why.choices)
     alternatives_tried = models.JSONField(default=list, blank=True)
-    senior_manager_rationale = models.TextField()
+    senior_manager_rationale = models.TextField(**text_limit(NOTE_TEXT))
     outcome = models.CharField("decision", max_length=20, choices=Outcome.choices)
     decided_on = models.DateField()
     decided_by = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from participants.timeline import may_read
 from resettle import access
+from resettle.access import access_for
 from resettle.accounts.roles import Role
 
 from .models import Attendance, NoteAddendum, Session, SessionNote
@@ -15,9 +16,13 @@ OUTCOME_MISSING_DAYS = 30
 
 
 def _with_attendances(sessions, user):
-    attendances = access.without_exclusions(
-        Attendance.objects.select_related("participant"), user, participant_field="participant_id"
-    ).order_by("participant__family_name", "participant__given_name")
+    attendances = (
+        access.access_for(user)
+        .without_exclusions(
+            Attendance.objects.select_related("participant"), participant_field="participant_id"
+        )
+        .order_by("participant__family_name", "participant__given_name")
+    )
     return sessions.prefetch_related(Prefetch("attendances", queryset=attendances))
 
 
@@ -33,7 +38,7 @@ def my_day(user, day: datetime.date | None = None) -> list[Session]:
     day = day or timezone.localdate()
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-    return list(
+    sessions = list(
         _with_attendances(
             _sessions_of(user).filter(
                 starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1)
@@ -41,12 +46,20 @@ def my_day(user, day: datetime.date | None = None) -> list[Session]:
             user,
         ).order_by("starts_at")
     )
+    if access_for(user).has_exclusions:
+        # His rows are left out; a session only with men they are excluded from, too.
+        sessions = [session for session in sessions if session.attendances.all()]
+    return sessions
 
 
 def outcomes_missing(user, now=None) -> list[Session]:
     """Sessions of this member of staff that have ended with someone's outcome not recorded."""
     now = now or timezone.now()
-    missing = Attendance.objects.filter(session=OuterRef("pk"), outcome="")
+    # Only about men they may see: an entry only about a man they are excluded from is left out.
+    missing = access_for(user).without_exclusions(
+        Attendance.objects.filter(session=OuterRef("pk"), outcome=""),
+        participant_field="participant_id",
+    )
     return list(
         Session.objects.filter(
             staff=user,
@@ -84,8 +97,13 @@ def notes_for(user, participant, sessions: list[Session]) -> list[SessionNote]:
 
 
 def session_notes(user, session: Session) -> list[SessionNote]:
+    """The notes on a session, restricted ones marked; notes about a man they are excluded
+    from are not listed at all (not even as restricted)."""
     notes = list(
-        session.notes.select_related("author", "participant").prefetch_related("addenda__author")
+        access_for(user)
+        .without_exclusions(session.notes.all(), participant_field="participant_id")
+        .select_related("author", "participant")
+        .prefetch_related("addenda__author")
     )
     cache = {}
     for note in notes:
@@ -97,18 +115,20 @@ def session_notes(user, session: Session) -> list[SessionNote]:
 
 
 def risk_concerns_for(user) -> list[SessionNote]:
-    """Unseen risk concerns about men this offender manager is allocated to."""
+    """Unseen risk concerns about the men whose offender manager they are (in his team now)."""
+    access = access_for(user)
+    concerns = access.without_exclusions(
+        SessionNote.objects.all(), participant_field="participant_id"
+    )
     return list(
-        SessionNote.objects.filter(
+        concerns.filter(
+            access.in_team("participant_id"),
             risk_concern__gt="",
             risk_concern_seen_at__isnull=True,
-            participant__allocations__staff=user,
-            participant__allocations__role=Role.OFFENDER_MANAGER,
-            participant__allocations__ended_on__isnull=True,
+            participant__service_id__in=access.service_ids([Role.OFFENDER_MANAGER]),
         )
         .select_related("participant", "author", "session")
-        .order_by("-created_at")
-        .distinct()[:20]
+        .order_by("-created_at")[:20]
     )
 
 
@@ -116,18 +136,32 @@ def enforcement_prompts_for(user) -> list:
     """Men allocated to this offender manager whose absences call for a decision."""
     from participants.models import Participant, Stage
 
-    from .compliance import enforcement_prompt
+    from .compliance import compliance_rate, days_by_man, enforcement_prompt
 
-    people = Participant.objects.filter(
-        allocations__staff=user,
-        allocations__role=Role.OFFENDER_MANAGER,
-        allocations__ended_on__isnull=True,
+    access = access_for(user)
+    people = Participant.objects.visible_to(access).filter(
+        access.in_team(),
+        Exists(
+            Attendance.objects.filter(participant=OuterRef("pk"), outcome="unacceptable_absence")
+        ),
+        service_id__in=access.service_ids([Role.OFFENDER_MANAGER]),
         stage__in=[Stage.COMMUNITY, Stage.MOVE_ON],
-        attendances__outcome="unacceptable_absence",
-    ).distinct()
+    )
     prompts = []
     for person in people:
         prompt = enforcement_prompt(person)
         if prompt is not None:
             prompts.append((person, prompt))
+    if not prompts:
+        return prompts
+    # Both measures beside each prompt, over the last four full weeks (one read for them all).
+    today = timezone.localdate()
+    last_sunday = today - datetime.timedelta(days=today.weekday() + 1)
+    first_monday = last_sunday - datetime.timedelta(days=27)
+    days = days_by_man(
+        Participant.objects.filter(pk__in=[p.pk for p, _ in prompts]), first_monday, last_sunday
+    )
+    for person, _prompt in prompts:
+        person.recent_days = days[person.pk]
+        person.recent_sessions = compliance_rate(person, first_monday, last_sunday)
     return prompts

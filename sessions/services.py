@@ -5,19 +5,24 @@ moves the participant's stage through the participants services.
 """
 
 import datetime
+from collections.abc import Callable, Iterable
+from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from participants import services as participant_services
+from participants.access import may_recall
 from participants.models import Participant, Stage, StageChange
 from participants.timeline import record_event
-from resettle import access
+from resettle.access import access_for
 from resettle.accounts.models import Service, User
 from resettle.audit import records_actor
 
+from .access import refuse_if_excluded
 from .models import (
     Attendance,
     EnforcementDecision,
@@ -34,6 +39,28 @@ MAX_SERIES_WEEKS = 26
 ACTIVE_STAGES = (Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON)
 
 
+def refuses_excluded(men: Callable[[dict], Iterable]) -> Callable:
+    """Decorator for a service that names men (`men(kwargs)`: their ids): refused when the
+    actor is excluded from any of them. Checked before the service's transaction opens, so the
+    refusal's access-log row is kept; no query for an actor excluded from no one."""
+
+    def decorator(service: Callable) -> Callable:
+        @wraps(service)
+        def wrapper(**kwargs):
+            actor = kwargs.get("actor")
+            if actor is not None and access_for(actor).has_exclusions:
+                refuse_if_excluded(actor, men(kwargs))
+            return service(**kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _pks(people) -> list:
+    return [getattr(person, "pk", person) for person in people]
+
+
 def _check_people(service: Service, participants, staff) -> None:
     strangers = [p for p in participants if p.service_id != service.pk]
     if strangers:
@@ -45,6 +72,7 @@ def _check_people(service: Service, participants, staff) -> None:
         raise ValidationError({"staff": f"{outsiders[0]} does not work in {service}"})
 
 
+@refuses_excluded(lambda kw: _pks(kw.get("participants", ())))
 @records_actor
 @transaction.atomic
 def create_session(
@@ -80,15 +108,19 @@ def create_session(
         created_by=actor,
     )
     session.staff.set(list(staff) or [actor])
-    Attendance.objects.bulk_create(
+    # With a history row each, so the first outcome recorded shows as a change from none.
+    bulk_create_with_history(
         [
             Attendance(session=session, participant=participant, session_starts_at=starts_at)
             for participant in participants
-        ]
+        ],
+        Attendance,
+        default_user=actor,
     )
     return session
 
 
+@refuses_excluded(lambda kw: _pks(kw.get("participants", ())))
 @records_actor
 @transaction.atomic
 def create_series(
@@ -140,6 +172,11 @@ def create_series(
     return series
 
 
+@refuses_excluded(
+    lambda kw: Attendance.objects.filter(session=kw["session"]).values_list(
+        "participant_id", flat=True
+    )
+)
 @records_actor
 @transaction.atomic
 def change_session(
@@ -223,6 +260,7 @@ def _record(
     return locked
 
 
+@refuses_excluded(lambda kw: [kw["attendance"].participant_id])
 @records_actor
 @transaction.atomic
 def record_outcome(
@@ -243,6 +281,11 @@ def record_outcome(
     )
 
 
+@refuses_excluded(
+    lambda kw: Attendance.objects.filter(
+        session=kw["session"], pk__in=[pk for pk, row in kw["outcomes"].items() if row[0]]
+    ).values_list("participant_id", flat=True)
+)
 @records_actor
 @transaction.atomic
 def record_register(
@@ -272,6 +315,7 @@ def record_register(
     return recorded
 
 
+@refuses_excluded(lambda kw: [kw["participant"].pk])
 @records_actor
 @transaction.atomic
 def add_participant_to_session(
@@ -301,6 +345,7 @@ def _note_event(note: SessionNote, actor, title: str) -> None:
     )
 
 
+@refuses_excluded(lambda kw: [kw["participant"].pk])
 @records_actor
 @transaction.atomic
 def add_note(
@@ -318,6 +363,7 @@ def add_note(
     return note
 
 
+@refuses_excluded(lambda kw: [kw["note"].participant_id])
 @records_actor
 @transaction.atomic
 def edit_note(*, note: SessionNote, actor: User, changes: dict) -> SessionNote:
@@ -337,6 +383,7 @@ def edit_note(*, note: SessionNote, actor: User, changes: dict) -> SessionNote:
     return locked
 
 
+@refuses_excluded(lambda kw: [kw["note"].participant_id])
 @records_actor
 @transaction.atomic
 def add_addendum(*, note: SessionNote, actor: User, text: str) -> NoteAddendum:
@@ -345,6 +392,7 @@ def add_addendum(*, note: SessionNote, actor: User, text: str) -> NoteAddendum:
     return NoteAddendum.objects.create(note=note, author=actor, text=text.strip())
 
 
+@refuses_excluded(lambda kw: [kw["note"].participant_id])
 @records_actor
 @transaction.atomic
 def mark_risk_concern_seen(*, note: SessionNote, actor: User) -> SessionNote:
@@ -376,7 +424,7 @@ def record_enforcement(
     from .compliance import policy_for, unacceptable_absences_in_window
 
     participant = participant_services.lock_for_change(
-        participant=participant, actor=actor, may=access.can_recall
+        participant=participant, actor=actor, may=may_recall
     )
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})
@@ -416,7 +464,7 @@ def record_recall_decision(
     decided_on: datetime.date,
 ) -> RecallDecision:
     participant_services.lock_for_change(
-        participant=enforcement.participant, actor=actor, may=access.can_recall
+        participant=enforcement.participant, actor=actor, may=may_recall
     )
     if enforcement.decision != EnforcementDecision.Decision.RECALL_CONSIDERED:
         raise ValidationError(

@@ -6,20 +6,31 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from participants.access import ParticipantAction, get_participant_for, may_recall
 from participants.models import Participant, Stage
 from participants.record import record_context
 from resettle import access
 from resettle.accounts.models import Service, User
 from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
+from resettle.core.params import ascii_int
 from resettle.core.redirects import local_next
 
 from . import compliance, selectors, services
+from .access import (
+    EXCLUDED_LABEL,
+    NoteAction,
+    SessionAction,
+    get_attendance_for,
+    get_note_for,
+    get_session_for,
+    refuse_if_excluded,
+)
 from .forms import (
     AddendumForm,
     EnforcementForm,
@@ -31,7 +42,7 @@ from .forms import (
     SessionChangeForm,
     SessionForm,
 )
-from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome, SessionNote
+from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome
 
 SESSIONS_PAGE_SIZE = 25
 
@@ -52,21 +63,20 @@ def my_day(request):
 
 def _service_for(request) -> Service:
     ids = sorted(access.service_ids_for(request.user, CASE_ROLES))
-    chosen = request.GET.get("service") or request.POST.get("service")
-    if chosen and chosen.isdigit() and int(chosen) in ids:
-        return Service.objects.get(pk=int(chosen))
+    chosen = ascii_int(request.GET.get("service") or request.POST.get("service"))
+    if chosen in ids:
+        return Service.objects.get(pk=chosen)
     return Service.objects.get(pk=ids[0])
 
 
 @case_roles
 def session_add(request):
     service = _service_for(request)
-    participants = access.without_exclusions(
-        Participant.objects.filter(
-            service=service, stage__in=[Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON]
-        ),
-        request.user,
-    ).order_by("family_name", "given_name")
+    participants = (
+        Participant.objects.visible_to(request.access)
+        .filter(service=service, stage__in=[Stage.IN_REACH, Stage.COMMUNITY, Stage.MOVE_ON])
+        .order_by("family_name", "given_name")
+    )
     staff = User.objects.filter(
         is_active=True, memberships__service=service, memberships__role__in=CASE_ROLES
     ).order_by("full_name")
@@ -118,33 +128,70 @@ def session_add(request):
     return render(request, "sessions/session_form.html", {"form": form, "service": service})
 
 
-@case_roles
-def session_detail(request, pk):
-    session = access.get_session_for(request.user, pk)
+def _register(session, excluded: set) -> tuple[list[Attendance], list[Attendance]]:
+    """The session's rows: those of the men they may see, and those of men they are excluded
+    from (shown without his name, notes or outcome, and never part of the register form)."""
     attendances = list(
         session.attendances.select_related("participant", "recorded_by").order_by(
             "participant__family_name", "participant__given_name"
         )
     )
-    register = RegisterForm(attendances=attendances)
-    context = {
+    if not excluded:
+        return attendances, []
+    return (
+        [a for a in attendances if a.participant_id not in excluded],
+        [a for a in attendances if a.participant_id in excluded],
+    )
+
+
+def _session_page(request, session, attendances, hidden, register, **extra):
+    return {
         "session": session,
         "attendances": attendances,
         "register": register,
         "rows": register.bound_rows(),
+        "hidden_rows": hidden,
+        "excluded_label": EXCLUDED_LABEL,
+        # Changing a session that names a man they are excluded from is refused (EDIT).
+        "may_edit": not hidden,
         "staff": list(session.staff.all()),
         "notes": selectors.session_notes(request.user, session),
         "started": session.has_started(),
-        "all_recorded": all(a.outcome for a in attendances),
+        **extra,
     }
+
+
+@case_roles
+def session_detail(request, pk):
+    session = get_session_for(request.user, pk)
+    attendances, hidden = _register(session, request.access.excluded_ids())
+    register = RegisterForm(attendances=attendances)
+    context = _session_page(
+        request,
+        session,
+        attendances,
+        hidden,
+        register,
+        all_recorded=all(a.outcome for a in attendances),
+    )
     return render(request, "sessions/session_detail.html", context)
 
 
 @require_POST
 @case_roles
 def register(request, pk):
-    session = access.get_session_for(request.user, pk)
-    attendances = list(session.attendances.select_related("participant"))
+    session = get_session_for(request.user, pk, may=SessionAction.RECORD_OUTCOME)
+    attendances, hidden = _register(session, request.access.excluded_ids())
+    # A register that names a man they are excluded from is refused whole (and logged):
+    # nothing is recorded, for him or anyone.
+    posted = {
+        a.participant_id
+        for a in hidden
+        if any(
+            request.POST.get(f"a{a.pk}_{field}") for field in ("outcome", "reason", "rescheduled")
+        )
+    }
+    refuse_if_excluded(request.access, posted)
     form = RegisterForm(request.POST, attendances=attendances)
     if form.is_valid():
         try:
@@ -156,23 +203,17 @@ def register(request, pk):
         else:
             messages.success(request, f"{count} outcome{'s' if count != 1 else ''} recorded")
             return redirect("keywork:session_detail", pk=session.pk)
-    context = {
-        "session": session,
-        "attendances": attendances,
-        "register": form,
-        "rows": form.bound_rows(),
-        "staff": list(session.staff.all()),
-        "notes": selectors.session_notes(request.user, session),
-        "started": session.has_started(),
-    }
+    context = _session_page(request, session, attendances, hidden, form)
     return render(request, "sessions/session_detail.html", context, status=200)
 
 
 @require_POST
 @case_roles
 def record_outcome(request, pk, attendance_id):
-    session = access.get_session_for(request.user, pk)
-    attendance = get_object_or_404(Attendance, pk=attendance_id, session=session)
+    session = get_session_for(request.user, pk, may=SessionAction.RECORD_OUTCOME)
+    attendance = get_attendance_for(
+        request.access, session, attendance_id=attendance_id, may=SessionAction.RECORD_OUTCOME
+    )
     form = OutcomeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose an outcome")
@@ -197,11 +238,9 @@ def record_outcome(request, pk, attendance_id):
 
 @case_roles
 def note_add(request, pk, participant_id):
-    session = access.get_session_for(request.user, pk)
-    attendance = get_object_or_404(
-        Attendance.objects.select_related("participant"),
-        session=session,
-        participant_id=participant_id,
+    session = get_session_for(request.user, pk, may=SessionAction.WRITE_NOTE)
+    attendance = get_attendance_for(
+        request.access, session, participant_id, may=SessionAction.WRITE_NOTE
     )
     form = NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -229,24 +268,9 @@ def note_add(request, pk, participant_id):
     )
 
 
-def _note_for(request, note_id) -> SessionNote:
-    note = get_object_or_404(
-        SessionNote.objects.select_related("session", "participant"), pk=note_id
-    )
-    # The note's session must be visible; its content only to the right agency.
-    access.get_session_for(request.user, note.session_id)
-    from participants.timeline import may_read
-
-    if not may_read(request.user, note.participant, note.visibility):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("This note is restricted to another agency.")
-    return note
-
-
 @case_roles
 def note_edit(request, note_id):
-    note = _note_for(request, note_id)
+    note = get_note_for(request.access, note_id, may=NoteAction.EDIT)
     if not note.editable_by(request.user):
         messages.error(request, "This note can no longer be changed: add an addendum instead")
         return redirect("keywork:note_addendum", note_id=note.pk)
@@ -278,7 +302,7 @@ def note_edit(request, note_id):
 
 @case_roles
 def note_addendum(request, note_id):
-    note = _note_for(request, note_id)
+    note = get_note_for(request.access, note_id, may=NoteAction.ADD_ADDENDUM)
     form = AddendumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.add_addendum(note=note, actor=request.user, text=form.cleaned_data["text"])
@@ -291,8 +315,7 @@ def note_addendum(request, note_id):
 @case_roles
 def risk_concern_seen(request, note_id):
     # The concern is addressed to the OM: acknowledging it reveals nothing of a restricted note.
-    note = get_object_or_404(SessionNote.objects.select_related("participant"), pk=note_id)
-    access.get_participant_for(request.user, note.participant_id, action="enforce")
+    note = get_note_for(request.access, note_id, may=NoteAction.MARK_SEEN)
     services.mark_risk_concern_seen(note=note, actor=request.user)
     messages.success(request, "Risk concern marked as seen")
     return redirect("core:home")
@@ -300,7 +323,7 @@ def risk_concern_seen(request, note_id):
 
 @case_roles
 def participant_sessions(request, pk):
-    participant = access.get_participant_for(request.user, pk)
+    participant = get_participant_for(request.user, pk)
     recent = compliance.recent_compliance(participant, timezone.localdate())
     page = Paginator(selectors.participant_sessions(participant), SESSIONS_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -316,11 +339,12 @@ def participant_sessions(request, pk):
             ),
             "weeks": recent.weeks,
             "rate_12_weeks": recent.rate,
+            "days_12_weeks": recent.days,
             "absences": recent.absences,
             "policy": recent.policy,
             "prompt": recent.prompt,
             "decisions": recent.decisions,
-            "may_enforce": access.can_recall(request.user, participant),
+            "may_enforce": may_recall(request.user, participant),
             "today_now": timezone.now(),
         }
     )
@@ -329,7 +353,7 @@ def participant_sessions(request, pk):
 
 @case_roles
 def enforcement_add(request, pk):
-    participant = access.get_participant_for(request.user, pk, action="enforce")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.RECALL)
     form = EnforcementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -357,7 +381,7 @@ def enforcement_add(request, pk):
 
 @case_roles
 def recall_add(request, pk, decision_id):
-    participant = access.get_participant_for(request.user, pk, action="enforce")
+    participant = get_participant_for(request.user, pk, may=ParticipantAction.RECALL)
     enforcement = participant.enforcement_decisions.filter(pk=decision_id).first()
     if enforcement is None:
         raise Http404("No such decision")
@@ -381,7 +405,7 @@ def recall_add(request, pk, decision_id):
 
 @case_roles
 def session_edit(request, pk):
-    session = access.get_session_for(request.user, pk)
+    session = get_session_for(request.user, pk, may=SessionAction.EDIT)
     local_start, local_end = (
         timezone.localtime(session.starts_at),
         timezone.localtime(session.ends_at),

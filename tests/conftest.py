@@ -1,36 +1,30 @@
 import pytest
+from django.db import transaction
 
-from resettle.accounts.roles import Role
-from tests.factories import ServiceFactory, staff_member
+from tests.world import (
+    fresh_copy,
+    make_other_service,
+    make_participant,
+    make_personas,
+    make_service,
+    make_world,
+)
 
 
 @pytest.fixture
 def service(db):
-    return ServiceFactory(name="Resettle Merseyside")
+    return make_service()
 
 
 @pytest.fixture
 def other_service(db):
-    return ServiceFactory(name="Rebuilding Lives Northumbria", delivery_model="outreach")
+    return make_other_service()
 
 
 @pytest.fixture
 def personas(service, other_service):
     """The named people every story is told with (see CONVENTIONS.md)."""
-    return {
-        "offender_manager": staff_member(Role.OFFENDER_MANAGER, service, full_name="Sarah Okafor"),
-        "keyworker": staff_member(Role.HEALTH_KEYWORKER, service, full_name="Aisha Rahman"),
-        "colleague": staff_member(Role.HEALTH_KEYWORKER, service, full_name="Tom Gallagher"),
-        "psychologist": staff_member(Role.PSYCHOLOGIST, service, full_name="Helen Marsh"),
-        "service_manager": staff_member(Role.SERVICE_MANAGER, service, full_name="Joanne Kirkby"),
-        "crisis_worker": staff_member(Role.CRISIS_LINE_WORKER, service, full_name="Marcus Bell"),
-        "administrator": staff_member(Role.ADMINISTRATOR, service, full_name="Priya Shah"),
-        "commissioner": staff_member(Role.COMMISSIONER, service, full_name="Graham Lowe"),
-        "outsider": staff_member(Role.HEALTH_KEYWORKER, other_service, full_name="Nadia Hussain"),
-        "outsider_manager": staff_member(
-            Role.SERVICE_MANAGER, other_service, full_name="Karen Dodds"
-        ),
-    }
+    return make_personas(service, other_service)
 
 
 @pytest.fixture
@@ -45,22 +39,36 @@ def client_for(client):
 @pytest.fixture
 def participant(personas, service):
     """Jamal, accepted from a referral, with his team allocated (OM, keyworker, psychologist)."""
-    from tests.factories import accepted_participant, allocate_team
+    return make_participant(personas, service)
 
-    jamal = accepted_participant(
-        service=service,
-        manager=personas["service_manager"],
-        given_name="Jamal",
-        family_name="Okoro",
-        prison_number="A1234BC",
-    )
-    return allocate_team(
-        jamal,
-        manager=personas["service_manager"],
-        om=personas["offender_manager"],
-        keyworker=personas["keyworker"],
-        psychologist=personas["psychologist"],
-    )
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """service, other_service, personas and participant, built once for the module that asks.
+
+    Built in a transaction left open until the module ends, then rolled back; each test runs
+    in a savepoint inside it (pytest-django's `db`). Modules opt in with tests.world.from_world
+    (see there); transactional tests (`transactional_db`, `live_server`) must not use it.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = make_world()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def fresh_world(world, db):
+    """This test's own deep copy of the module's world (its rows are the same rows)."""
+    return fresh_copy(world)
 
 
 # The same in every test (made by migrations): kept, so nothing has to make them again.
@@ -72,31 +80,69 @@ REFERENCE_TABLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def quick_flush():
-    """Empty the tables after each transactional test with DELETE rather than TRUNCATE.
+# Refuse DELETE by design (a PostgreSQL trigger): emptied with TRUNCATE instead.
+APPEND_ONLY_TABLES = {"core_accesslog", "accounts_accountevent"}
 
-    Django's flush truncates all ~80 tables, which takes seconds on a busy PostgreSQL; deleting
-    the few rows a test made takes milliseconds (foreign keys are deferred to the commit). The
-    access log refuses DELETE by design, so it alone is truncated; content types, permissions
-    and role groups are kept as the migrations made them. Module-scoped, so it is in place
-    when pytest-django flushes after each test of the module that asks for it.
+
+_QUICK_FLUSH = {"on": False}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def keep_reference_data():
+    """A transactional test's flush never empties the reference tables the migrations filled
+    (content types, permissions, role groups): otherwise every later test on the same worker
+    would run without role groups, and what it sees would depend on the order of modules.
+
+    Tables are truncated as Django does, unless a module asks for quick_flush: then the few
+    rows a test made are deleted instead (milliseconds rather than seconds on a busy
+    PostgreSQL; foreign keys are deferred to the commit). The access and account logs refuse
+    DELETE by design, so they are always truncated.
     """
     from django.db.backends.postgresql.operations import DatabaseOperations
 
-    def delete_all(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        if reset_sequences or allow_cascade:
+    truncate = DatabaseOperations.sql_flush
+
+    def flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        tables = [table for table in tables if table not in REFERENCE_TABLES]
+        if reset_sequences or allow_cascade or not _QUICK_FLUSH["on"]:
             return truncate(self, style, tables, reset_sequences=reset_sequences,
                             allow_cascade=allow_cascade)  # fmt: skip
         return [
             f"TRUNCATE {self.quote_name(table)};"
-            if table == "core_accesslog"
+            if table in APPEND_ONLY_TABLES
             else f"DELETE FROM {self.quote_name(table)};"  # noqa: S608 - names from introspection
             for table in tables
-            if table not in REFERENCE_TABLES
         ]
 
-    truncate = DatabaseOperations.sql_flush
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DatabaseOperations, "sql_flush", delete_all)
+        patch.setattr(DatabaseOperations, "sql_flush", flush)
         yield
+
+
+@pytest.fixture(scope="module")
+def quick_flush():
+    """Empty the tables after each transactional test of this module with DELETE rather than
+    TRUNCATE (see keep_reference_data). Module-scoped, so it is in place when pytest-django
+    flushes after each test of the module that asks for it."""
+    _QUICK_FLUSH["on"] = True
+    yield
+    _QUICK_FLUSH["on"] = False
+
+
+def pytest_sessionstart(session):
+    """Clear what runs of the suite that died left behind (each run's database and Redis keys
+    are its own: resettle/settings_test.py), before this run makes its own."""
+    import os
+
+    from django.conf import settings
+
+    from tests.run_isolation import drop_databases_of_dead_runs, forget_redis_keys_of_dead_runs
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller does it once, before its workers start
+    dropped = drop_databases_of_dead_runs(settings.DATABASES["default"])
+    forget_redis_keys_of_dead_runs(settings.REDIS_URL)
+    if dropped:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"Dropped test databases left by runs that died: {dropped}")

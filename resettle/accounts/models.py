@@ -1,10 +1,13 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from resettle.core.validators import plain_text
 
 from .roles import FIXED_AGENCY, Agency, Role
 
@@ -72,12 +75,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[plain_text])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         "may use the admin site",
         default=False,
-        help_text="Administrators manage staff accounts through the admin site.",
+        help_text=(
+            "Only the superuser kept for emergencies uses the admin site; administrators "
+            "manage staff accounts on the Staff accounts pages."
+        ),
     )
     date_joined = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -108,6 +114,13 @@ class Membership(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
     agency = models.CharField(max_length=20, choices=Agency.choices)
+    # One role per service, so a psychologist who manages the service holds the manager's
+    # role; this says they are a psychologist too (they may agree formulations).
+    is_psychologist = models.BooleanField(
+        "a psychologist",
+        default=False,
+        help_text="A service manager who is a psychologist may agree formulations",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -127,3 +140,94 @@ class Membership(models.Model):
             raise ValidationError(
                 {"agency": f"A {Role(self.role).label.lower()} works for {fixed.label}."}
             )
+
+
+class AccountEvent(models.Model):
+    """One change to a staff account: who did it, to whose account, what, when, from where.
+
+    Append-only (on PostgreSQL a trigger refuses UPDATE and DELETE). Shown to the
+    administrators and service managers of `service`, and told to the person at their next
+    sign-in. A change to the whole account (a two-factor reset) is kept once for each service
+    the person works in, so each service's log is complete on its own.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT_CREATED = "account_created", "Account created"
+        ROLE_GIVEN = "role_given", "Role given"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        ROLE_REMOVED = "role_removed", "Role removed"
+        SET_UP_CODE_ISSUED = "set_up_code_issued", "Set-up code issued"
+        SET_UP_CODE_USED = "set_up_code_used", "Set-up code used"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor sign-in reset"
+        CLOSED = "closed", "Account closed"
+        UNLOCKED = "unlocked", "Sign-in unlocked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="account_events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="account_events"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["service", "-at"]),
+            models.Index(fields=["subject", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject} by {self.actor}"
+
+
+class SetUpCode(models.Model):
+    """A one-time code an administrator hands to a member of staff by phone or in person.
+
+    With it, and only with it, the person sets their own password and adds their
+    authenticator app: after a new account, a forgotten password or a two-factor reset. Only
+    a hash is kept; the code is shown once, works once and expires after 24 hours.
+    """
+
+    class Purpose(models.TextChoices):
+        NEW_ACCOUNT = "new_account", "New account"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor reset"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="set_up_codes"
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=128)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} code for {self.user}"
+
+    def is_live(self, now) -> bool:
+        from .setup_codes import MAX_FAILED_ATTEMPTS
+
+        return (
+            self.used_at is None
+            and self.withdrawn_at is None
+            and self.expires_at > now
+            and self.failed_attempts < MAX_FAILED_ATTEMPTS
+        )

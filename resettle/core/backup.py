@@ -1,25 +1,31 @@
 """Backups an operator can trust: the database and the report files, copied consistently,
-with a manifest that a restore checks row by row and file by file.
+with a manifest that a restore checks table by table and file by file.
 
 A backup is one folder, `resettle-YYYYmmddTHHMMSSZ/`:
 
-    manifest.json     what is in it: when, which code, the migration state, row counts and a
-                      SHA-256 of every table, triggers, sequences, a SHA-256 of every file
+    manifest.json     what is in it: when, which code, the migration state, each table's row
+                      count (PostgreSQL: and checksum), triggers, sequences, a SHA-256 of
+                      every file
     database.dump     PostgreSQL: `pg_dump --format=custom`, taken in one snapshot
     database.sqlite3  SQLite (the `make run` demo): a copy made with SQLite's online backup API
     report-files/     the report PDFs the database refers to
 
-Consistency: report files are written before their row is marked ready, so copying the files
-the database snapshot refers to *after* the snapshot finds every one of them.
+Consistency: pg_dump, the table checksums and the list of report files all read one exported
+snapshot; report files are written before their row is marked ready, so copying the files the
+snapshot refers to *after* it finds every one of them. Table checksums are computed by
+PostgreSQL itself (no row is read into Python), so that a restore can prove it loaded what was
+dumped. The SQLite path is the smallest that works: the copy's SHA-256 is its proof, checked
+before it replaces the (empty) target.
 
 A backup holds personal data. Everything is written readable by its owner only, and whoever
 keeps backups must encrypt them at rest.
+
+What is read from the database, and running pg_dump/pg_restore, live in backup_database.py.
 """
 
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -27,22 +33,22 @@ import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
 
-FORMAT = "resettle-backup/1"
+from . import backup_database as db
+from .backup_database import BackupError
+from .storage import private_files
+
+FORMAT = "resettle-backup/2"  # 2: table checksums computed by PostgreSQL
 MANIFEST = "manifest.json"
 POSTGRESQL_DUMP = "database.dump"
 SQLITE_COPY = "database.sqlite3"
 FILES_FOLDER = "report-files"
-ROWS_PER_FETCH = 2000
 
 ENCRYPTION_REMINDER = (
     "Reminder: this backup holds personal data (case records, risk plans, crisis calls, "
@@ -51,10 +57,6 @@ ENCRYPTION_REMINDER = (
 )
 
 Say = Callable[[str], None]
-
-
-class BackupError(Exception):
-    """Something the operator must act on; the message says what."""
 
 
 # --- Timing ------------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def back_up(parent: Path, *, say: Say = print) -> Path:
     final = Path(parent) / f"resettle-{stamp}"
     # Written under a temporary name: a folder without `.partial` is always a whole backup.
     partial = final.with_name(final.name + ".partial")
-    say(f"Backing up the {_describe_database()} to {final}")
+    say(f"Backing up the {db.describe_database()} to {final}")
     with _owner_only_files():
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
@@ -128,8 +130,8 @@ def back_up(parent: Path, *, say: Say = print) -> Path:
 
 
 def _back_up_postgresql(folder: Path, stopwatch: _Stopwatch) -> dict:
-    server_major = connection.pg_version // 10000
-    pg_dump, pg_dump_version = _postgresql_client("pg_dump", server_major)
+    server_major = db.postgresql_version() // 10000
+    pg_dump, pg_dump_version = db.postgresql_client("pg_dump", server_major)
     dump = folder / POSTGRESQL_DUMP
     with transaction.atomic(), connection.cursor() as cursor:
         # One snapshot for everything: pg_dump, the row counts and checksums, and the list
@@ -138,7 +140,7 @@ def _back_up_postgresql(folder: Path, stopwatch: _Stopwatch) -> dict:
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
         with stopwatch.step("Dumped the database with pg_dump") as notes:
-            _run(
+            db.run(
                 [
                     pg_dump,
                     "--format=custom",
@@ -146,18 +148,18 @@ def _back_up_postgresql(folder: Path, stopwatch: _Stopwatch) -> dict:
                     f"--file={dump}",
                     f"--dbname={connection.settings_dict['NAME']}",
                 ],
-                env=_libpq_environment(),
+                env=db.libpq_environment(),
             )
             notes.append(_size(dump.stat().st_size))
         with stopwatch.step("Counted and checksummed every table") as notes:
-            content = _postgresql_content()
+            content = db.postgresql_content()
             notes.append(_rows_note(content))
-        report_files = _referenced_report_files(cursor)
+        report_files = db.referenced_report_files(cursor)
     return _manifest(
         database={
             "vendor": "postgresql",
             "name": connection.settings_dict["NAME"],
-            "server_version": _postgresql_version_text(connection.pg_version),
+            "server_version": db.postgresql_version_text(db.postgresql_version()),
             "server_major": server_major,
             "dumped_with": pg_dump_version,
             "file": POSTGRESQL_DUMP,
@@ -169,18 +171,18 @@ def _back_up_postgresql(folder: Path, stopwatch: _Stopwatch) -> dict:
 
 
 def _back_up_sqlite(folder: Path, stopwatch: _Stopwatch) -> dict:
-    source = _sqlite_path()
+    source = db.sqlite_path()
     if not source.is_file():
         raise BackupError(f"There is no SQLite database at {source} to back up.")
     copy = folder / SQLITE_COPY
     with stopwatch.step("Copied the database with SQLite's online backup API") as notes:
-        _sqlite_copy(source, copy)
+        db.sqlite_copy(source, copy)
         notes.append(_size(copy.stat().st_size))
     # Everything else is read from the copy, which is one consistent moment by construction.
-    with stopwatch.step("Counted and checksummed every table") as notes:
-        with _sqlite_connection(copy, read_only=True) as database:
-            content = _sqlite_content(database)
-            report_files = _referenced_report_files(database.cursor())
+    with stopwatch.step("Counted the rows of every table") as notes:
+        with db.sqlite_connection(copy, read_only=True) as database:
+            content = db.sqlite_content(database)
+            report_files = db.referenced_report_files(database.cursor())
         notes.append(_rows_note(content))
     return _manifest(
         database={
@@ -261,7 +263,7 @@ def restore(source: Path, *, say: Say = print) -> None:
     say(
         f"Restoring the backup made {manifest['created_at']} "
         f"(Resettle {manifest['app']['version']}, commit {manifest['app']['git_commit']}) "
-        f"into the {_describe_database()}"
+        f"into the {db.describe_database()}"
     )
     with _owner_only_files():
         with stopwatch.step("Checked every file in the backup against its manifest") as notes:
@@ -282,19 +284,19 @@ def restore(source: Path, *, say: Say = print) -> None:
 
 
 def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> set:
-    server_major = connection.pg_version // 10000
-    pg_restore, _version = _postgresql_client("pg_restore", server_major)
+    server_major = db.postgresql_version() // 10000
+    pg_restore, _version = db.postgresql_client("pg_restore", server_major)
     if server_major < manifest["database"]["server_major"]:
         raise BackupError(
             f"The backup comes from PostgreSQL {manifest['database']['server_major']}; this "
             f"server is PostgreSQL {server_major}. Restore into the same or a newer version."
         )
     with stopwatch.step("Checked that the target is empty and no report file would be overwritten"):
-        _refuse_unless_empty(_postgresql_objects(), connection.settings_dict["NAME"])
+        _refuse_unless_empty(db.postgresql_objects(), connection.settings_dict["NAME"])
         _refuse_conflicting_report_files(manifest)
     with stopwatch.step("Loaded the dump with pg_restore, in one transaction"):
         try:
-            _run(
+            db.run(
                 [
                     pg_restore,
                     "--exit-on-error",
@@ -305,10 +307,10 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
                     f"--dbname={connection.settings_dict['NAME']}",
                     str(source / POSTGRESQL_DUMP),
                 ],
-                env=_libpq_environment(),
+                env=db.libpq_environment(),
             )
         except BackupError as error:
-            left = _postgresql_objects()
+            left = db.postgresql_objects()
             state = (
                 "Nothing was restored: the target database is still empty."
                 if not left
@@ -319,17 +321,17 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
     try:
         with stopwatch.step("Verified row counts, checksums, triggers and sequences"):
             with transaction.atomic():
-                content = _postgresql_content()
+                content = db.postgresql_content()
             _refuse_differences(manifest, content)
         with stopwatch.step("Restored the report files") as notes:
             _restore_report_files(source, manifest, written)
             notes.append(_restored_files_note(manifest, written))
         with connection.cursor() as cursor:
-            return _applied_migrations(cursor)
+            return db.applied_migrations(cursor)
     except BaseException as error:
         # The database was empty when we began, so emptying it again loses nothing.
         _remove_files(written)
-        _empty_postgresql_database()
+        db.empty_postgresql_database()
         if isinstance(error, BackupError):
             raise BackupError(
                 f"{error}\nThe restored data and files have been removed again: the target "
@@ -339,21 +341,19 @@ def _restore_postgresql(source: Path, manifest: dict, stopwatch: _Stopwatch) -> 
 
 
 def _restore_sqlite(source: Path, manifest: dict, stopwatch: _Stopwatch) -> set:
-    target = _sqlite_path()
+    target = db.sqlite_path()
     with stopwatch.step("Checked that the target is empty and no report file would be overwritten"):
-        _refuse_unless_empty(_sqlite_objects(target), str(target))
+        _refuse_unless_empty(db.sqlite_objects(target), str(target))
         _refuse_conflicting_report_files(manifest)
     # Built beside the target and moved into place only once verified: all or nothing.
     building = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     written: list[Path] = []
     try:
+        # The copy's checksum was checked against the manifest before anything was touched.
         with stopwatch.step("Copied the database with SQLite's online backup API"):
-            _sqlite_copy(source / SQLITE_COPY, building)
-        with stopwatch.step("Verified row counts, checksums, triggers and sequences"):
-            with _sqlite_connection(building, read_only=True) as database:
-                content = _sqlite_content(database)
-                applied = _applied_migrations(database.cursor())
-            _refuse_differences(manifest, content)
+            db.sqlite_copy(source / SQLITE_COPY, building)
+            with db.sqlite_connection(building, read_only=True) as database:
+                applied = db.applied_migrations(database.cursor())
         with stopwatch.step("Restored the report files") as notes:
             _restore_report_files(source, manifest, written)
             notes.append(_restored_files_note(manifest, written))
@@ -473,8 +473,6 @@ def _refuse_differences(manifest: dict, content: dict) -> None:
 
 
 def _migration_advice(applied: set[tuple[str, str]]) -> list[str]:
-    from django.db.migrations.loader import MigrationLoader
-
     loader = MigrationLoader(None, ignore_no_migrations=True)
     unknown = sorted(
         f"{app}.{name}"
@@ -498,305 +496,7 @@ def _migration_advice(applied: set[tuple[str, str]]) -> list[str]:
     return advice
 
 
-# --- What a database holds: row counts, checksums, triggers, sequences ------------------------
-
-
-ROW = '"resettle_row"'  # the alias a whole row is read under
-
-
-@dataclass(frozen=True)
-class _Table:
-    name: str
-    columns: tuple[str, ...]
-    order_by: tuple[str, ...]  # SQL expressions giving one canonical order
-
-    def select(self, *, as_row_text: bool = False) -> str:
-        # Identifiers come from the database's own catalogue, quoted.
-        order = ", ".join(self.order_by)
-        if as_row_text:
-            # PostgreSQL's own text of the whole row: exact, and nothing to convert in Python.
-            return f"SELECT CAST({ROW} AS text) FROM {_quote(self.name)} AS {ROW} ORDER BY {order}"  # noqa: S608
-        columns = ", ".join(_quote(column) for column in self.columns)
-        return f"SELECT {columns} FROM {_quote(self.name)} ORDER BY {order}"  # noqa: S608
-
-
-def _fingerprint(table: _Table, rows: Iterable[bytes]) -> dict:
-    """Row count and SHA-256 of a table's rows, in primary-key order, columns named."""
-    digest = hashlib.sha256(_canonical_line(table.columns))
-    count = 0
-    for row in rows:
-        digest.update(b"%d:" % len(row))  # lengths first: rows may contain newlines
-        digest.update(row)
-        count += 1
-    return {"rows": count, "sha256": digest.hexdigest()}
-
-
-def _canonical_line(values: Iterable) -> bytes:
-    text = json.dumps(
-        list(values), default=_canonical_value, sort_keys=True, ensure_ascii=False,
-        separators=(",", ":"),
-    )  # fmt: skip
-    return text.encode() + b"\n"
-
-
-def _canonical_value(value):
-    if isinstance(value, datetime | date | clock_time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, UUID | Decimal):
-        return str(value)
-    return f"{type(value).__name__}:{value}"
-
-
-# The text of a row must not depend on the session: fixed for the reading transaction.
-POSTGRESQL_ROW_TEXT_SETTINGS = (
-    "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; "
-    "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; "
-    "SET LOCAL bytea_output = 'hex'"
-)
-
-
-def _fetch_all(cursor) -> Iterator[tuple]:
-    while rows := cursor.fetchmany(ROWS_PER_FETCH):
-        yield from rows
-
-
-POSTGRESQL_COLUMNS = """
-SELECT c.relname, a.attname, t.typcollation <> 0, array_position(i.indkey::int2[], a.attnum)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
-WHERE n.nspname = current_schema() AND c.relkind = 'r'
-ORDER BY c.relname, a.attnum
-"""
-POSTGRESQL_TRIGGERS = """
-SELECT c.relname || '.' || t.tgname || CASE WHEN t.tgenabled = 'D' THEN ' (disabled)' ELSE '' END
-FROM pg_trigger t
-JOIN pg_class c ON c.oid = t.tgrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT t.tgisinternal AND n.nspname = current_schema()
-ORDER BY 1
-"""
-POSTGRESQL_SEQUENCES = """
-SELECT sequencename, last_value FROM pg_sequences
-WHERE schemaname = current_schema() ORDER BY sequencename
-"""
-# Everything a restore would collide with: relations and functions outside the system
-# schemas, except those that belong to an extension.
-POSTGRESQL_OBJECTS = r"""
-SELECT 'relation', c.relkind::text, n.nspname, c.relname, ''
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-  AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                  AND d.objid = c.oid AND d.deptype = 'e')
-UNION ALL
-SELECT 'function', p.prokind::text, n.nspname, p.proname,
-       pg_get_function_identity_arguments(p.oid)
-FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                  AND d.objid = p.oid AND d.deptype = 'e')
-ORDER BY 1 DESC, 3, 4
-"""
-
-
-def _postgresql_content() -> dict:
-    """Run inside a transaction (a snapshot): tables are read with server-side cursors."""
-    with connection.cursor() as cursor:
-        cursor.execute(POSTGRESQL_ROW_TEXT_SETTINGS)
-        cursor.execute(POSTGRESQL_COLUMNS)
-        described = cursor.fetchall()
-        cursor.execute(POSTGRESQL_TRIGGERS)
-        triggers = [row[0] for row in cursor.fetchall()]
-        cursor.execute(POSTGRESQL_SEQUENCES)
-        sequences = dict(cursor.fetchall())
-        migrations = _latest_migrations(cursor, {row[0] for row in described})
-    tables = []
-    for name in dict.fromkeys(row[0] for row in described):
-        columns = [row for row in described if row[0] == name]
-        key = sorted((row for row in columns if row[3] is not None), key=lambda row: row[3])
-        # Text keys sort byte by byte ("C"), so the order cannot depend on the server's locale.
-        order_by = tuple(
-            f'{_quote(column)} COLLATE "C"' if collatable else _quote(column)
-            for _table, column, collatable, _position in key
-        ) or (f'CAST({ROW} AS text) COLLATE "C"',)
-        tables.append(_Table(name, tuple(row[1] for row in columns), order_by))
-    fingerprints = {}
-    for table in tables:
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(table.select(as_row_text=True))
-            rows = (text.encode() for (text,) in _fetch_all(cursor))
-            fingerprints[table.name] = _fingerprint(table, rows)
-    return {
-        "migrations": migrations,
-        "tables": fingerprints,
-        "triggers": triggers,
-        "sequences": sequences,
-    }
-
-
-def _sqlite_content(database: sqlite3.Connection) -> dict:
-    cursor = database.cursor()
-    names = [
-        row[0]
-        for row in cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-    ]
-    fingerprints = {}
-    for name in names:
-        described = cursor.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
-        columns = tuple(row[1] for row in described)
-        key = [row[1] for row in sorted(described, key=lambda row: row[5]) if row[5]]
-        table = _Table(name, columns, tuple(_quote(column) for column in (key or columns)))
-        rows = (_canonical_line(row) for row in _fetch_all(database.execute(table.select())))
-        fingerprints[name] = _fingerprint(table, rows)
-    triggers = [
-        row[0]
-        for row in cursor.execute(
-            "SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1"
-        )
-    ]
-    has_sequences = cursor.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"
-    ).fetchone()[0]
-    sequences = (
-        dict(cursor.execute("SELECT name, seq FROM sqlite_sequence ORDER BY name").fetchall())
-        if has_sequences
-        else {}
-    )
-    return {
-        "migrations": _latest_migrations(cursor, set(names)),
-        "tables": fingerprints,
-        "triggers": triggers,
-        "sequences": sequences,
-    }
-
-
-def _latest_migrations(cursor, table_names: set[str]) -> dict[str, str]:
-    """The last migration applied to each app."""
-    latest = {}
-    if "django_migrations" in table_names:
-        cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
-        for app, name in cursor.fetchall():
-            latest[app] = name
-    return dict(sorted(latest.items()))
-
-
-def _applied_migrations(cursor) -> set[tuple[str, str]]:
-    cursor.execute("SELECT app, name FROM django_migrations")
-    return {(app, name) for app, name in cursor.fetchall()}
-
-
-def _referenced_report_files(cursor) -> list[str]:
-    from reports.models import ReportRequest
-
-    column = ReportRequest._meta.get_field("file").column
-    table = _quote(ReportRequest._meta.db_table)
-    cursor.execute(f"SELECT {_quote(column)} FROM {table} WHERE {_quote(column)} <> '' ORDER BY 1")  # noqa: S608
-    return [row[0] for row in cursor.fetchall()]
-
-
-def _postgresql_objects() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(POSTGRESQL_OBJECTS)
-        return [f"{schema}.{name}" for _kind, _sub, schema, name, _args in cursor.fetchall()]
-
-
-def _empty_postgresql_database() -> None:
-    """Drop what a restore created; only called on a database that was empty before it."""
-    drop = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
-            "f": "FOREIGN TABLE", "S": "SEQUENCE"}  # fmt: skip
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(POSTGRESQL_OBJECTS)
-        for kind, sub, schema, name, arguments in cursor.fetchall():
-            target = f"{_quote(schema)}.{_quote(name)}"
-            if kind == "relation":
-                cursor.execute(f"DROP {drop[sub]} IF EXISTS {target} CASCADE")
-            else:
-                routine = "PROCEDURE" if sub == "p" else "FUNCTION"
-                cursor.execute(f"DROP {routine} IF EXISTS {target}({arguments}) CASCADE")
-
-
-def _sqlite_objects(path: Path) -> list[str]:
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    with _sqlite_connection(path, read_only=True) as database:
-        return [
-            row[0]
-            for row in database.execute(
-                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
-
-
 # --- Helpers -----------------------------------------------------------------------------------
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _describe_database() -> str:
-    database = connection.settings_dict
-    if connection.vendor == "postgresql":
-        where = f"{database.get('HOST') or 'local socket'}:{database.get('PORT') or 5432}"
-        return f"PostgreSQL database {database['NAME']} on {where}"
-    return f"SQLite database {database['NAME']}"
-
-
-def _postgresql_client(tool: str, server_major: int) -> tuple[str, str]:
-    """The path and version of pg_dump or pg_restore, refused unless it matches the server."""
-    path = shutil.which(tool)
-    if path is None:
-        raise BackupError(
-            f"{tool} was not found on PATH. Install the PostgreSQL {server_major} client tools "
-            f"(Debian: apt-get install postgresql-client-{server_major})."
-        )
-    version = _run([path, "--version"]).strip()
-    found = re.search(r"\)\s+(\d+)", version)
-    major = int(found.group(1)) if found else None
-    if major != server_major:
-        raise BackupError(
-            f"{path} is {version!r}, but the database server is PostgreSQL {server_major}: "
-            f"use the PostgreSQL {server_major} client tools (for example put "
-            f"/usr/lib/postgresql/{server_major}/bin first on PATH)."
-        )
-    return path, version
-
-
-def _postgresql_version_text(number: int) -> str:
-    return f"{number // 10000}.{number % 10000}"
-
-
-def _libpq_environment() -> dict[str, str]:
-    """Connection settings for pg_dump/pg_restore; the password never appears in `ps`."""
-    from django.db.backends.postgresql.client import DatabaseClient
-
-    database = connection.settings_dict
-    _args, extra = DatabaseClient.settings_to_cmd_args_env(database, [])
-    environment = {**os.environ, **(extra or {})}
-    for key, variable in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER")):
-        if database.get(key):
-            environment[variable] = str(database[key])
-    return environment
-
-
-def _run(command: list[str], env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments, no shell
-    if result.returncode != 0:
-        raise BackupError(
-            f"{Path(command[0]).name} failed (exit status {result.returncode}):\n"
-            f"{result.stderr.strip()}"
-        )
-    return result.stdout
 
 
 @contextmanager
@@ -809,38 +509,9 @@ def _owner_only_files() -> Iterator[None]:
         os.umask(previous)
 
 
-@contextmanager
-def _sqlite_connection(path: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    uri = f"{path.resolve().as_uri()}{'?mode=ro' if read_only else ''}"
-    database = sqlite3.connect(uri, uri=True)
-    try:
-        yield database
-    finally:
-        database.close()
-
-
-def _sqlite_copy(source: Path, target: Path) -> None:
-    """A consistent copy even while the source is in use (SQLite's online backup API)."""
-    with _sqlite_connection(source, read_only=True) as origin:
-        copy = sqlite3.connect(target)
-        try:
-            origin.backup(copy)
-        finally:
-            copy.close()
-    target.chmod(0o600)
-
-
-def _sqlite_path() -> Path:
-    name = str(connection.settings_dict["NAME"])
-    if name == ":memory:" or name.startswith("file:"):
-        raise BackupError("An in-memory SQLite database cannot be backed up or restored.")
-    return Path(name)
-
-
 def _report_storage():
-    from reports.models import report_storage
-
-    return report_storage()
+    storage, _model = private_files()
+    return storage
 
 
 def _stored_file_names(root: Path) -> Iterator[str]:
@@ -894,7 +565,7 @@ def _to_json(value: dict) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"

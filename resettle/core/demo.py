@@ -1,5 +1,6 @@
 """The demo services and staff that `seed_demo` creates. Made-up people only."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from resettle.accounts.models import Service, User
@@ -106,24 +107,15 @@ def seed_services_and_staff() -> dict[str, Service]:
     return services
 
 
-def extra_seeders():
-    """Demo builders of the case apps, in order; each takes the services by key."""
-    from crisisline.demo import seed_calls
-    from participants.demo import (
-        seed_participants,
-        seed_records_due_for_review,
-        seed_referrals_only,
-    )
-    from reports.demo import seed_reports
-    from riskplans.demo import seed_risk
-    from sessions.demo import seed_sessions
+_SEEDERS: dict[str, tuple[int, Callable]] = {}
 
-    return [
-        seed_participants,
-        seed_referrals_only,
-        seed_risk,
-        seed_calls,
-        seed_sessions,
-        seed_reports,
-        seed_records_due_for_review,
-    ]
+
+def register_seeder(order: int, seeder: Callable) -> None:
+    """A case app's demo builder (taking the services by key), run in `order` after the
+    services and staff: each app registers its own in ready(), so this module knows none."""
+    _SEEDERS[f"{seeder.__module__}.{seeder.__name__}"] = (order, seeder)
+
+
+def extra_seeders() -> list[Callable]:
+    """Demo builders of the case apps, in order."""
+    return [seeder for _order, seeder in sorted(_SEEDERS.values(), key=lambda item: item[0])]

@@ -9,9 +9,12 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.html import strip_tags
+
+from resettle.core.validators import NARRATIVE_TEXT
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -123,8 +126,65 @@ def reject_html(value: str, label: str) -> str:
     return value
 
 
+DJANGO_REQUIRED = "This field is required."
+DJANGO_EMPTY_LABEL = "---------"
+
+
+def _lower_first(label: str) -> str:
+    """ "Date of birth" -> "date of birth"; "NHS number" stays as it is."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def plain_messages(form) -> None:
+    """GOV.UK wording where Django's defaults would show: "Enter the date of birth" or "Choose
+    the outcome", not "This field is required."; "Choose…" in a select, not "---------"."""
+    for name, field in form.fields.items():
+        label = _lower_first(str(field.label or name.replace("_", " ")))
+        choosing = isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
+        if field.error_messages.get("required") == DJANGO_REQUIRED:
+            if isinstance(field, forms.BooleanField):
+                field.error_messages["required"] = f"Tick the box to confirm: {label}"
+            else:
+                verb = "Choose" if choosing else "Enter"
+                field.error_messages["required"] = f"{verb} the {label}"
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label == DJANGO_EMPTY_LABEL:
+            field.empty_label = "Choose…"
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            choices = list(field.choices)
+            if any(value == "" and text == DJANGO_EMPTY_LABEL for value, text in choices):
+                field.choices = [
+                    (value, "Choose…" if value == "" and text == DJANGO_EMPTY_LABEL else text)
+                    for value, text in choices
+                ]
+
+
 class PlainTextMixin:
-    """Refuses HTML in every text field of the form (see `reject_html`)."""
+    """Refuses HTML in every text field of the form (see `reject_html`), and gives every text
+    field a maximum length with a message that names it: the model field's where there is
+    one, otherwise NARRATIVE_TEXT. No `maxlength` on text areas: a browser would cut pasted
+    text short without saying so (GOV.UK's advice), so the message says it instead. Its
+    required messages and empty choices are worded plainly (see `plain_messages`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_messages(self)
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.CharField) or isinstance(field, forms.UUIDField):
+                continue
+            if field.max_length is None:
+                field.max_length = NARRATIVE_TEXT
+                field.validators.append(MaxLengthValidator(NARRATIVE_TEXT))
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.pop("maxlength", None)
+            if "max_length" not in field.error_messages:
+                label = str(field.label or name.replace("_", " "))
+                label = label[:1].upper() + label[1:]
+                field.error_messages = {
+                    **field.error_messages,
+                    "max_length": f"{label} must be {field.max_length:,} characters or fewer",
+                }
 
     def clean(self):
         cleaned = super().clean()

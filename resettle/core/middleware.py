@@ -110,6 +110,7 @@ class TwoFactorRequiredMiddleware:
                 "accounts:logout",
                 "accounts:two_factor_setup",
                 "accounts:two_factor_verify",
+                "accounts:set_up",
                 "core:healthz",
                 "admin:logout",
             )

@@ -7,17 +7,16 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from resettle import access
-
-from . import outage, selectors
+from . import outage
 from .health import health_report
+from .home import home_panels
 
 
 @login_required
 def home(request):
     """Each role's home page: what that person needs to see first."""
-    role = access.primary_role(request.user)
-    context = {"role": role, **selectors.home_panels(user=request.user, role=role)}
+    role = request.access.primary_role
+    context = {"role": role, **home_panels(request.access, role)}
     return render(request, "core/home.html", context)
 
 
@@ -38,6 +37,29 @@ def error_403(request, exception=None):
 
     excluded = isinstance(exception, ExcludedFromRecord)
     return render(request, "403.html", {"excluded": excluded}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form whose CSRF check failed: a clear page, nothing saved (CSRF_FAILURE_VIEW). What
+    its author typed is kept for 30 minutes and shown back on the form (as at the idle
+    sign-out), when the service knows who they are."""
+    from . import kept_work
+
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    user_id = user_id or request.get_signed_cookie(
+        kept_work.MARKER, default=None, salt=kept_work.SALT
+    )
+    kept = bool(
+        user_id
+        and kept_work.may_keep(request)
+        and kept_work.keep_for(user_id=user_id, request=request)
+    )
+    context = {"kept": kept, "kept_url": request.path}
+    response = render(request, "403_csrf.html", context, status=403)
+    if kept:
+        kept_work.mark_waiting(response)
+    return response
 
 
 def error_404(request, exception=None):

@@ -4,3 +4,4 @@ import { initAll as initMoj } from "./moj-frontend.min.js";
 
 initGovuk();
 initMoj();
+import "./timeout-warning.mjs";

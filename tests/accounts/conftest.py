@@ -51,3 +51,35 @@ def mark_verified(client, device) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+@pytest.fixture
+def emergency_superuser(db):
+    """The superuser kept for emergencies: the only account Django's admin lets in."""
+    from resettle.accounts.models import User
+
+    return User.objects.create_superuser(
+        email="it-emergency@trust.example", full_name="IT Emergency Access", password="x" * 20
+    )
+
+
+def issue_code(user, purpose: str = "new_account") -> str:
+    """A set-up code for `user`, as an administrator would hand it over."""
+    from resettle.accounts import services
+
+    return services.issue_set_up_code(user=user, actor=None, purpose=purpose)
+
+
+NEW_PASSWORD = "kettle-harbour-violet-42"
+
+
+def set_up_with_code(client, user, code: str, password: str = NEW_PASSWORD):
+    return client.post(
+        reverse("accounts:set_up"),
+        {
+            "email": user.email,
+            "code": code,
+            "new_password1": password,
+            "new_password2": password,
+        },
+    )

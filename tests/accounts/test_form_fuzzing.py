@@ -1,7 +1,8 @@
-"""The sign-in and two-factor forms, fuzzed through their views (see tests/fuzzing.py).
+"""The accounts forms, fuzzed through their views (see tests/fuzzing.py).
 
-Each example uses a new browser: someone arriving at the sign-in page, or someone who has
-given their password and is asked for the code.
+Sign-in, two-factor and set-up examples each use a new browser: someone arriving at the
+sign-in or set-up page, or someone who has given their password and is asked for the code.
+The staff account forms are the administrator's.
 """
 
 import pytest
@@ -9,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from resettle.accounts import forms
-from tests.accounts.conftest import code_for, confirmed_device
+from resettle.accounts.models import User
+from tests.accounts.conftest import NEW_PASSWORD, code_for, confirmed_device, issue_code
 from tests.factories.accounts import PASSWORD
 from tests.fuzzing import Field, FormCase, fuzz_form
 
@@ -21,7 +23,17 @@ def world(personas, settings):
     settings.REQUIRE_TWO_FACTOR = True
     keyworker = personas["keyworker"]
     device = confirmed_device(keyworker)
-    return {**personas, "email": keyworker.email, "device": device, "code": code_for(device)}
+    newcomer = personas["colleague"]
+    return {
+        **personas,
+        "email": keyworker.email,
+        "device": device,
+        "code": code_for(device),
+        "newcomer_email": newcomer.email,
+        "set_up_code": issue_code(newcomer),
+        "service": personas["keyworker"].memberships.get().service,
+        "other_service": personas["outsider"].memberships.get().service,
+    }
 
 
 def signed_in_with_password(world) -> Client:
@@ -59,11 +71,77 @@ CASES = [
         writes={},
         fresh_client=signed_in_with_password,
     ),
+    FormCase(
+        id="set_up",
+        form=forms.SetUpForm,
+        persona="colleague",
+        url=lambda w: reverse("accounts:set_up"),
+        fields=[
+            Field("email", "text", valid="{newcomer_email}", **NOT_STORED),
+            Field("new_password1", "text", valid=NEW_PASSWORD, **NOT_STORED),
+            Field("new_password2", "text", valid=NEW_PASSWORD, **NOT_STORED),
+        ],
+        # The code itself is not fuzzed: each wrong code is counted on it, by design.
+        fixed={"code": "{set_up_code}"},
+        # Her own password, the code used, and the account log told.
+        writes={
+            "accounts.User": 0,
+            "accounts.HistoricalUser": 2,  # her password, then the time she signed in
+            "accounts.SetUpCode": 0,
+            "accounts.AccountEvent": 1,
+        },
+        fresh_client=lambda world: Client(),
+    ),
+    FormCase(
+        id="staff_add",
+        form=forms.StaffAccountForm,
+        persona="administrator",
+        url=lambda w: reverse("accounts:staff_add"),
+        fields=[
+            Field("full_name", "text", valid="Rosa Delgado"),
+            Field("email", "text", valid="rosa.delgado@mersey.example", shown=False),
+            Field("service", "id", valid="{service}", choices=("{other_service}",)),
+            Field("role", "choice", valid="crisis_line_worker", choices=("administrator_x",)),
+            Field("agency", "choice", valid="health", choices=("martian",)),
+        ],
+        writes={
+            "accounts.User": 1,
+            "accounts.HistoricalUser": 1,
+            "accounts.Membership": 1,
+            "accounts.HistoricalMembership": 1,
+            "accounts.User_groups": 1,
+            "accounts.SetUpCode": 1,
+            "accounts.AccountEvent": 3,
+        },
+        saved=lambda w: User.objects.order_by("-date_joined").first(),
+        # The new account's set-up code is shown once, on the answer to the post.
+        accepted_when=lambda response: b'data-testid="set-up-code"' in response.content,
+    ),
+    FormCase(
+        id="membership_add",
+        form=forms.MembershipForm,
+        persona="administrator",
+        url=lambda w: reverse("accounts:membership_add", args=[w["keyworker"].pk]),
+        fields=[
+            Field("service", "id", valid="{service}", choices=("{other_service}",)),
+            Field("role", "choice", valid="crisis_line_worker", choices=("administrator",)),
+            Field("agency", "choice", valid="health", choices=("martian",)),
+        ],
+        # One role per service: her keyworker role there becomes crisis-line worker.
+        writes={
+            "accounts.Membership": 0,
+            "accounts.HistoricalMembership": 1,
+            "accounts.User_groups": 0,
+            "accounts.AccountEvent": 1,
+        },
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
-def test_no_typed_input_breaks_the_form(case, world, client_for):
+def test_no_typed_input_breaks_the_form(case, world, client_for, settings):
+    # The staff account pages are fuzzed for an administrator fully signed in.
+    settings.REQUIRE_TWO_FACTOR = case.id not in {"staff_add", "membership_add"}
     fuzz_form(case, client_for(world[case.persona]), world)
 
 

@@ -33,11 +33,12 @@ def test_changing_a_role_replaces_the_old_group(service):
     assert user.memberships.count() == 1
 
 
-def test_administrators_may_use_the_admin_site_and_lose_it_with_the_role(service):
+def test_the_administrator_role_does_not_open_the_admin_site(service):
     user = UserFactory()
     membership = grant_membership(user=user, service=service, role=Role.ADMINISTRATOR)
     user.refresh_from_db()
-    assert user.is_staff
+    assert not user.is_staff  # Django's admin is the emergency superuser's alone
+    assert list(user.groups.values_list("name", flat=True)) == ["Administrator"]
     revoke_membership(membership=membership)
     user.refresh_from_db()
     assert not user.is_staff

@@ -4,7 +4,6 @@ like the person's own email address or name."""
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from resettle.accounts.models import User
 
@@ -61,22 +60,16 @@ def test_the_four_rules_are_configured(settings):
     }
 
 
-def test_the_admin_refuses_a_short_password_for_a_new_account(client, personas):
-    client.force_login(personas["administrator"])
-    response = client.post(
-        reverse("admin:accounts_user_add"),
-        {
-            "email": "new.starter@mersey.example",
-            "full_name": "New Starter",
-            "usable_password": "true",
-            "password1": "short-one",
-            "password2": "short-one",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-            "memberships-MIN_NUM_FORMS": "0",
-            "memberships-MAX_NUM_FORMS": "1000",
-        },
-    )
+def test_setting_up_an_account_refuses_a_short_password_and_keeps_the_code(client, personas):
+    """Passwords are chosen only by their owner, on the set-up page, under the same rules."""
+    from tests.accounts.conftest import issue_code, set_up_with_code
+
+    keyworker = personas["keyworker"]
+    code = issue_code(keyworker, purpose="password_reset")
+    response = set_up_with_code(client, keyworker, code, password="short-one")
     assert response.status_code == 200
     assert "This password is too short" in response.content.decode()
-    assert not User.objects.filter(email="new.starter@mersey.example").exists()
+    keyworker.refresh_from_db()
+    assert not keyworker.has_usable_password()
+    # The code was not used up by the refused try.
+    assert set_up_with_code(client, keyworker, code).status_code == 302

@@ -146,29 +146,31 @@ def changelist_action(client, action: str, *users):
     )
 
 
-def test_an_administrator_disables_a_leaver_who_is_then_signed_out(client, personas):
+def test_the_emergency_superuser_disables_a_leaver_who_is_then_signed_out(
+    client, personas, emergency_superuser
+):
     keyworker = personas["keyworker"]
     their_browser = Client()
     their_browser.force_login(keyworker)
     assert their_browser.get(HOME).status_code == 200
 
-    client.force_login(personas["administrator"])
+    client.force_login(emergency_superuser)
     response = changelist_action(client, "disable_leavers", keyworker)
     assert "1 account disabled" in response.content.decode()
 
     keyworker.refresh_from_db()
     assert not keyworker.is_active
     assert keyworker.memberships.exists()  # kept: who did what stays on the record
-    assert keyworker.history.latest().history_user == personas["administrator"]
+    assert keyworker.history.latest().history_user == emergency_superuser
     assert LogEntry.objects.filter(
         object_id=str(keyworker.pk), change_message="Disabled (leaver)"
     ).exists()
     assert their_browser.get(HOME).url == LOGIN
 
 
-def test_staff_accounts_cannot_be_deleted_in_the_admin(client, personas):
+def test_staff_accounts_cannot_be_deleted_in_the_admin(client, personas, emergency_superuser):
     keyworker = personas["keyworker"]
-    client.force_login(personas["administrator"])
+    client.force_login(emergency_superuser)
     changelist = client.get(reverse("admin:accounts_user_changelist")).content.decode()
     assert "Disable (leaver)" in changelist
     assert 'value="delete_selected"' not in changelist
@@ -205,13 +207,15 @@ def test_memberships_are_changed_only_on_the_staff_account_page(personas):
     assert User.objects.filter(pk=keyworker.pk).exists()
 
 
-def test_removing_a_role_in_the_admin_signs_the_person_out(client, personas, service):
+def test_removing_a_role_in_the_admin_signs_the_person_out(
+    client, personas, service, emergency_superuser
+):
     keyworker = personas["keyworker"]
     their_browser = Client()
     their_browser.force_login(keyworker)
     membership = keyworker.memberships.get()
 
-    client.force_login(personas["administrator"])
+    client.force_login(emergency_superuser)
     response = client.post(
         reverse("admin:accounts_user_change", args=[keyworker.pk]),
         {

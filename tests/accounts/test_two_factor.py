@@ -20,7 +20,9 @@ from resettle.accounts import services
 from tests.accounts.conftest import (
     code_for,
     confirmed_device,
+    issue_code,
     mark_verified,
+    set_up_with_code,
     sign_in_with_password,
     wrong_code_for,
 )
@@ -48,7 +50,9 @@ def pending_device(user) -> TOTPDevice:
 # --- Set-up on first sign-in -----------------------------------------------------------------
 
 
-def test_a_password_alone_leads_to_two_factor_set_up(client, personas, two_factor_on):
+def test_a_password_alone_leads_to_set_up_which_asks_for_a_set_up_code(
+    client, personas, two_factor_on
+):
     keyworker = personas["keyworker"]
     response = sign_in_with_password(client, keyworker.email)
     assert response.status_code == 302
@@ -56,15 +60,25 @@ def test_a_password_alone_leads_to_two_factor_set_up(client, personas, two_facto
     assert home.status_code == 302
     assert home.url == f"{SETUP}?next=%2F"
     page = client.get(home.url)
-    assert page.status_code == 200
-    assert "Set up two-factor sign-in" in page.content.decode()
+    # No trust on first use: whoever knows the password cannot add their own phone.
+    assert page.status_code == 403
+    assert "You need a set-up code" in page.content.decode()
+    assert not TOTPDevice.objects.filter(user=keyworker).exists()
+
+
+def start_set_up(client, user):
+    """The person uses the set-up code their administrator gave them: signed in, and this
+    session may add an authenticator app."""
+    response = set_up_with_code(client, user, issue_code(user))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response
 
 
 def test_set_up_shows_the_secret_in_fours_and_an_inline_svg_qr_code(
     client, personas, two_factor_on
 ):
     keyworker = personas["keyworker"]
-    sign_in_with_password(client, keyworker.email)
+    start_set_up(client, keyworker)
     page = client.get(SETUP)
     body = page.content.decode()
     secret = shown_secret(page)
@@ -85,25 +99,26 @@ def test_reloading_set_up_keeps_the_secret_but_another_session_gets_its_own(
     client, personas, two_factor_on
 ):
     keyworker = personas["keyworker"]
-    sign_in_with_password(client, keyworker.email)
+    start_set_up(client, keyworker)
     first = shown_secret(client.get(SETUP))
     assert shown_secret(client.get(SETUP)) == first
 
     elsewhere = Client()
-    sign_in_with_password(elsewhere, keyworker.email)
+    start_set_up(elsewhere, keyworker)
     assert shown_secret(elsewhere.get(SETUP)) != first
     assert TOTPDevice.objects.filter(user=keyworker).count() == 1  # the older set-up is gone
 
+    # The newer code set a new password: the older browser is signed out, its set-up void.
     response = client.post(SETUP, {"code": "123456"})
-    assert response.status_code == 200
-    assert "This set-up was replaced by a newer one" in response.content.decode()
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 def test_confirming_the_app_with_its_code_goes_on_to_the_page_asked_for(
     client, personas, two_factor_on
 ):
     keyworker = personas["keyworker"]
-    sign_in_with_password(client, keyworker.email)
+    start_set_up(client, keyworker)
     client.get(f"{SETUP}?next=/participants/caseload/")
     device = pending_device(keyworker)
     key_before = client.session.session_key
@@ -123,7 +138,7 @@ def test_confirming_the_app_with_its_code_goes_on_to_the_page_asked_for(
 
 def test_next_never_leaves_the_site(client, personas, two_factor_on):
     keyworker = personas["keyworker"]
-    sign_in_with_password(client, keyworker.email)
+    start_set_up(client, keyworker)
     client.get(SETUP)
     device = pending_device(keyworker)
     response = client.post(SETUP, {"code": code_for(device), "next": "https://evil.example/"})
@@ -133,7 +148,7 @@ def test_next_never_leaves_the_site(client, personas, two_factor_on):
 
 def test_a_wrong_code_at_set_up_is_refused_with_a_clear_message(client, personas, two_factor_on):
     keyworker = personas["keyworker"]
-    sign_in_with_password(client, keyworker.email)
+    start_set_up(client, keyworker)
     client.get(SETUP)
     device = pending_device(keyworker)
     response = client.post(SETUP, {"code": wrong_code_for(device)})
@@ -366,15 +381,13 @@ def test_setting_is_on_in_production_and_off_here_by_default(settings):
 # --- Administrators reset a lost app ---------------------------------------------------------
 
 
-def admin_action(client, action: str, *users):
-    return client.post(
-        reverse("admin:accounts_user_changelist"),
-        {"action": action, "_selected_action": [str(user.pk) for user in users]},
-        follow=True,
-    )
+def shown_set_up_code(response) -> str:
+    match = re.search(r'data-testid="set-up-code">([A-Z0-9-]+)<', response.content.decode())
+    assert match, "the page shows the set-up code once"
+    return match.group(1)
 
 
-def test_an_administrator_resets_a_lost_app_and_the_person_sets_up_again(
+def test_an_administrator_resets_a_lost_app_and_only_the_code_lets_the_person_set_up_again(
     client, personas, two_factor_on
 ):
     keyworker = personas["keyworker"]
@@ -387,27 +400,36 @@ def test_an_administrator_resets_a_lost_app_and_the_person_sets_up_again(
     admin = personas["administrator"]
     client.force_login(admin)
     mark_verified(client, confirmed_device(admin))
-    response = admin_action(client, "reset_two_factor", keyworker)
+    url = reverse("accounts:account_action", args=[keyworker.pk, "two-factor"])
+    response = client.post(url)
     assert response.status_code == 200
-    assert "Two-factor sign-in reset for 1 account" in response.content.decode()
+    assert "Two-factor sign-in reset" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    code = shown_set_up_code(response)
     assert not TOTPDevice.objects.filter(user=keyworker).exists()
     assert TOTPDevice.objects.filter(user=admin).exists()
 
+    # Their old session (and anyone with their password) cannot add a phone without the code.
     assert their_browser.get(HOME).url.startswith(SETUP)
+    assert their_browser.get(SETUP).status_code == 403
 
-    from django.contrib.admin.models import LogEntry
-
-    assert LogEntry.objects.filter(
-        object_id=str(keyworker.pk), change_message="Two-factor sign-in reset"
-    ).exists()
+    fresh = Client()
+    assert set_up_with_code(fresh, keyworker, code).url == SETUP
+    page = fresh.get(SETUP)
+    assert page.status_code == 200 and "Set up two-factor sign-in" in page.content.decode()
+    assert set_up_with_code(Client(), keyworker, code).status_code == 200  # used once only
 
 
 def test_people_without_the_admin_role_cannot_reset_anyone(client, personas):
     keyworker = personas["keyworker"]
     confirmed_device(keyworker)
     client.force_login(personas["service_manager"])
-    response = admin_action(client, "reset_two_factor", keyworker)
-    assert response.redirect_chain[0][0].startswith("/admin/login/")
+    url = reverse("accounts:account_action", args=[keyworker.pk, "two-factor"])
+    assert client.post(url).status_code == 403
+    assert client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [str(keyworker.pk)]},
+    ).url.startswith("/admin/login/")
     assert TOTPDevice.objects.filter(user=keyworker).exists()
 
 

@@ -103,11 +103,11 @@ def admin_change_post(user, membership=None, **extra) -> dict:
 
 
 def test_the_staff_account_form_ignores_staff_superuser_groups_and_permissions(
-    client_for, personas
+    client_for, personas, emergency_superuser
 ):
     keyworker = personas["keyworker"]
     groups_before = set(keyworker.groups.values_list("name", flat=True))
-    client = client_for(personas["administrator"])
+    client = client_for(emergency_superuser)
     data = admin_change_post(
         keyworker,
         keyworker.memberships.get(),
@@ -130,10 +130,12 @@ def test_the_staff_account_form_ignores_staff_superuser_groups_and_permissions(
     assert keyworker.date_joined.year != 2001
 
 
-def test_a_role_cannot_be_moved_onto_someone_else_through_the_form(client_for, personas):
+def test_a_role_cannot_be_moved_onto_someone_else_through_the_form(
+    client_for, personas, emergency_superuser
+):
     keyworker, outsider = personas["keyworker"], personas["outsider"]
     membership = keyworker.memberships.get()
-    client = client_for(personas["administrator"])
+    client = client_for(emergency_superuser)
     data = admin_change_post(keyworker, membership, **{"memberships-0-user": str(outsider.pk)})
     response = client.post(reverse("admin:accounts_user_change", args=[keyworker.pk]), data)
     # Refused as tampering ("did not match the parent"), and nothing changes.
@@ -145,8 +147,10 @@ def test_a_role_cannot_be_moved_onto_someone_else_through_the_form(client_for, p
     assert outsider.memberships.count() == 1
 
 
-def test_a_new_staff_account_cannot_be_made_a_superuser_through_the_form(client_for, personas):
-    client = client_for(personas["administrator"])
+def test_a_new_staff_account_cannot_be_made_a_superuser_through_the_form(
+    client_for, personas, emergency_superuser
+):
+    client = client_for(emergency_superuser)
     response = client.post(
         reverse("admin:accounts_user_add"),
         {
@@ -168,3 +172,4 @@ def test_a_new_staff_account_cannot_be_made_a_superuser_through_the_form(client_
     starter = User.objects.get(email="new.starter@mersey.example")
     assert not starter.is_staff and not starter.is_superuser
     assert not starter.groups.exists()
+    assert not starter.has_usable_password()  # set by its owner, with a set-up code

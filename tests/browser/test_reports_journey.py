@@ -106,7 +106,7 @@ def test_the_service_manager_approves_the_quarter_and_the_commissioner_downloads
         service,
         quarter.start,
     )
-    assert f"{title}: your report is being produced" in success_banner(page).inner_text()
+    assert f"{title}: your report has been asked for" in success_banner(page).inner_text()
     assert page.get_by_role("heading", name=title, level=1).is_visible()
 
     # 2. It is ready (Celery runs eagerly here), and its PDF is marked.
@@ -195,13 +195,13 @@ def test_the_offender_manager_asks_for_jamals_licence_compliance_report(
         personas["offender_manager"],
     )
     assert (report.period_start, report.period_end) == (start, today)
-    assert "your report is being produced" in success_banner(page).inner_text()
+    assert "your report has been asked for" in success_banner(page).inner_text()
     assert page.get_by_text("Jamal Okoro", exact=True).is_visible()
 
     assert_ready(page, report)
     detail_page = serious_accessibility_violations(page)
     name, content = download(page, page.get_by_role("link", name="Download the PDF"))
-    assert name == f"licence-compliance-{start:%Y-%m-%d}-{today:%Y-%m-%d}.pdf"
+    assert name == f"licence-compliance-{report.pk}-{start:%Y-%m-%d}-to-{today:%Y-%m-%d}.pdf"
     text = pdf_text(content)
     assert "OFFICIAL-SENSITIVE" in text
     assert "Jamal" in text and "Okoro" in text

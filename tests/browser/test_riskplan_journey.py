@@ -182,8 +182,8 @@ def test_the_author_cannot_approve_her_own_plan(page, sign_in, personas, partici
     assert page.get_by_role("button", name="Record decision").count() == 0
     assert page.get_by_label("Approve the plan").count() == 0
     assert (
-        "You wrote this version, so his offender manager or a service manager must approve it"
-        in (page.locator("main").inner_text())
+        "You wrote or changed this version, so his offender manager or a service manager who did "
+        "not must approve or return it" in (page.locator("main").inner_text())
     )
 
     plan = RiskManagementPlan.objects.get(participant=participant)

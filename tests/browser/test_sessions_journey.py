@@ -233,7 +233,7 @@ def test_register_restricted_note_and_enforcement_decision(
     sessions_tab(page, participant)
     main = page.locator("main")
     assert "Its content is not shared with your agency" in main.inner_text()
-    assert "health only (nhs staff) note by Aisha Rahman" in main.inner_text()
+    assert "A note marked “Health only (NHS staff)” by Aisha Rahman" in main.inner_text()
     assert NOTE_SUMMARY not in page.content()
     assert NOTE_NARRATIVE not in page.content()
     assert "Cooking group" in main.inner_text()

@@ -1,8 +1,10 @@
 """Two-factor sign-in in a real browser, as production runs it (REQUIRE_TWO_FACTOR on).
 
-A keyworker signs in with her password for the first time, is sent to set up an
-authenticator app, reads the key off the page (this test is her app: it makes the codes
-from that key), confirms and reaches her home page. Next time she is asked for a code; a
+A keyworker's password alone never adds an authenticator app (issue 19: no trust on first
+use): signing in with it shows that she needs a set-up code. With the one-time code her
+administrator gave her she sets her own password, is sent to set up an authenticator app,
+reads the key off the page (this test is her app: it makes the codes from that key),
+confirms and reaches her home page. Next time she is asked for a code; a
 wrong one is refused with an error, the right one lets her in. Every page stays within the
 Content-Security-Policy: the browser reports no refused script or style.
 """
@@ -14,6 +16,8 @@ import time
 import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.accounts.conftest import NEW_PASSWORD, issue_code
 
 from .conftest import serious_accessibility_violations
 from .steps import no_errors, sign_out, success_banner
@@ -62,8 +66,22 @@ def test_first_sign_in_sets_up_the_app_and_later_ones_ask_for_its_code(
     page.goto("/accounts/sign-in/")
     assert page.get_by_test_id("two-factor-off").count() == 0
 
-    # First sign-in: the password alone leads to setting up the app.
+    # A password alone does not add an authenticator app: she is told to ask for a code.
     sign_in(keyworker)
+    page.wait_for_url(re.compile(r"/accounts/two-factor/set-up/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "You need a set-up code"
+    assert page.get_by_test_id("two-factor-secret").count() == 0
+    sign_out(page)
+
+    # With the set-up code she was given she sets her own password, then adds her app.
+    code = issue_code(keyworker)
+    page.goto("/accounts/set-up/")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Email address").fill(keyworker.email)
+    page.get_by_label("Set-up code").fill(code)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set password and continue").click()
     page.wait_for_url(re.compile(r"/accounts/two-factor/set-up/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Set up two-factor sign-in"
     qr = page.get_by_role("img", name="QR code that adds Resettle to your authenticator app")
@@ -82,9 +100,12 @@ def test_first_sign_in_sets_up_the_app_and_later_ones_ask_for_its_code(
     assert page.get_by_test_id("signed-in-user").inner_text().startswith("Aisha Rahman")
     assert TOTPDevice.objects.get(user=keyworker).confirmed
 
-    # Next time: password, then a code.
+    # Next time: her own password, then a code.
     sign_out(page)
-    sign_in(keyworker)
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Email address").fill(keyworker.email)
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/accounts/two-factor/\?next="))
     assert page.get_by_role("heading", level=1).inner_text() == "Enter your sign-in code"
     assert serious_accessibility_violations(page) == []

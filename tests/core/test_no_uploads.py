@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reports.models import ReportRequest
+from resettle.core.validators import SHORT_TEXT
 from tests.core.test_form_fuzzing import FORM_MODULES
 from tests.fuzzing import changed_tables, snapshot
 
@@ -122,13 +123,28 @@ def test_a_body_over_the_cap_gets_a_plain_400_page_and_saves_nothing(keyworker_c
 
 @pytest.mark.django_db
 def test_a_body_just_under_the_cap_is_read_as_usual(keyworker_client, participant):
+    # The body is padded to just under the cap by a field the form does not keep: the request is
+    # read whole and the contact saved as usual.
     url = reverse("participants:contact_add", args=[participant.pk])
-    notes = "A" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE - 1000)
+    padding = "A" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE - SHORT_TEXT - 1000)
+    notes = "N" * SHORT_TEXT
     response = keyworker_client.post(
-        url, {"name": "Grace Okoro", "relationship": "Mother", "notes": notes}
+        url, {"name": "Grace Okoro", "relationship": "Mother", "notes": notes, "extra": padding}
     )
     assert response.status_code == 302
     assert participant.contacts.get().notes == notes
+
+
+@pytest.mark.django_db
+def test_a_note_over_its_length_limit_is_refused_on_the_form(keyworker_client, participant):
+    url = reverse("participants:contact_add", args=[participant.pk])
+    before = snapshot()
+    response = keyworker_client.post(
+        url, {"name": "Grace Okoro", "relationship": "Mother", "notes": "N" * (SHORT_TEXT + 1)}
+    )
+    assert response.status_code == 200
+    assert "govuk-error-message" in response.content.decode()
+    assert changed_tables(before, snapshot()) == {}
 
 
 @pytest.mark.django_db

@@ -46,7 +46,7 @@ def test_seed_gives_each_service_manager_records_due_for_review():
     from django.utils import timezone
 
     from participants import retention
-    from resettle import access
+    from participants.access import participants_for_retention_review
     from resettle.core.demo import demo_email
 
     run_seed()
@@ -56,8 +56,6 @@ def test_seed_gives_each_service_manager_records_due_for_review():
         manager = User.objects.get(email=demo_email("manager", key))
         assert retention.due_for_review_count(manager, today) == 3
         men = retention.with_holds_described(
-            retention.participants_due_for_review(
-                access.participants_for_retention_review(manager), today
-            )
+            retention.participants_due_for_review(participants_for_retention_review(manager), today)
         )
         assert [bool(man.holds) for man in men] == [False, True]

@@ -219,3 +219,40 @@ def test_service_manager_keeps_the_bank_holiday_list(client_for, personas):
     again = client.post(url, data)
     assert "already on the list" in again.content.decode()
     assert client_for(personas["keyworker"]).get(url).status_code == 403
+
+
+def test_a_call_that_starts_and_ends_in_the_same_minute_is_accepted(client_for, personas, service):
+    """Issue 27: a call of under a minute is logged to the minute, start and end alike."""
+    response = client_for(personas["crisis_worker"]).post(
+        reverse("crisisline:call_add"),
+        call_form_data(service=service.pk, started_time="14:05", ended_time="14:05"),
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert CrisisCall.objects.get().minutes == 0
+
+
+def test_log_a_call_says_so_when_the_link_names_no_one_he_may_see(
+    client_for, personas, other_service
+):
+    stranger = ParticipantFactory(service=other_service)
+    client = client_for(personas["crisis_worker"])
+    for bad in ("00000000-0000-0000-0000-000000000000", str(stranger.pk), "not-a-uuid"):
+        html = client.get(reverse("crisisline:call_add") + f"?participant={bad}").content.decode()
+        assert "We could not find the person this link named" in html
+    html = client.get(reverse("crisisline:call_add")).content.decode()
+    assert "We could not find the person" not in html
+
+
+def test_follow_ups_waiting_list_emergency_first(personas, participant, service):
+    from crisisline import selectors
+    from crisisline.models import Urgency
+
+    for urgency, hours in (
+        (Urgency.ROUTINE, 1), (Urgency.EMERGENCY, 5), (Urgency.CONCERNING, 2), (Urgency.URGENT, 3)
+    ):  # fmt: skip
+        call = a_call(service, participant, hours_ago=hours)
+        call.urgency = urgency
+        call.follow_up_required = True
+        services.log_call(call=call, actor=personas["crisis_worker"])
+    waiting = selectors.unacknowledged_follow_ups(personas["service_manager"], allocated_only=False)
+    assert [c.urgency for c in waiting] == ["emergency", "urgent", "concerning", "routine"]

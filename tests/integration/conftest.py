@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
+# One Redis database for every run; each run (and xdist worker) keeps to its own keys, named
+# by resettle/settings_test.py, and the worker started below inherits the same names.
+TEST_REDIS_URL = django_settings.REDIS_URL
+REDIS_KEY_PREFIX = django_settings.REDIS_KEY_PREFIX
 PRIVATE_ROOT = ROOT / "test-artifacts" / "private"
 
 
@@ -30,6 +34,8 @@ def start_worker(
         "PRIVATE_STORAGE_ROOT": str(PRIVATE_ROOT),
         **(extra_env or {}),
     }
+    if worker_id := os.environ.get("PYTEST_XDIST_WORKER"):  # each xdist worker its own log
+        log_name = log_name.replace(".log", f"-{worker_id}.log")
     log_path = ROOT / "test-artifacts" / log_name
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
@@ -62,6 +68,15 @@ def stop_worker(worker: subprocess.Popen, log) -> None:
     log.close()
 
 
+def forget_redis_keys() -> int:
+    """Remove this run's keys (queues, bindings, results) and no other run's; how many."""
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    keys = list(client.scan_iter(match=f"{REDIS_KEY_PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
 def database_name(django_db_blocker) -> str:
     from django.db import connection
 
@@ -71,7 +86,7 @@ def database_name(django_db_blocker) -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    forget_redis_keys()
     worker, log = start_worker(
         database_name(django_db_blocker),
         hostname="test-worker@%h",
@@ -79,6 +94,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     )
     yield worker
     stop_worker(worker, log)
+    forget_redis_keys()
 
 
 @contextmanager

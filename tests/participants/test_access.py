@@ -31,6 +31,7 @@ from resettle.accounts.roles import Role
 from tests.access_matrix import PERSONAS, assert_status, sign_in_as
 from tests.factories import ReferralFactory, days_ago
 from tests.factories.retention import declined_referral, ended_participant, past_the_period
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +120,7 @@ def test_the_table_covers_every_url_of_the_app():
     assert covered == {pattern.name for pattern in urlpatterns}
 
 
-@pytest.fixture
-def record(participant, personas):
+def record_of(participant, personas) -> dict:
     """Jamal with one of each sub-record the change pages address by id."""
     manager = personas["service_manager"]
     contact = services.save_contact(
@@ -176,20 +176,33 @@ def record(participant, personas):
 RETENTION_SUBJECTS = {"ended_long_ago", "declined_long_ago"}
 
 
-@pytest.fixture
-def with_retention_subjects(record, personas):
-    """The record, plus a man whose involvement ended and a referral declined more than the
-    retention period ago: what a service manager reviews (built only for the tests that ask)."""
+def retention_subjects_of(service, personas) -> dict:
+    """A man whose involvement ended and a referral declined more than the retention period
+    ago: what a service manager reviews."""
     manager = personas["service_manager"]
-    service = record["participant"].service
     long_ago = past_the_period(extra_days=30)
     return {
-        **record,
         "ended_long_ago": ended_participant(service=service, manager=manager, ended_on=long_ago),
         "declined_long_ago": declined_referral(
             service=service, manager=manager, decided_on=long_ago
         ),
     }
+
+
+@pytest.fixture(scope="module")
+def world(world, django_db_blocker):
+    """Built once for the module (tests/world.py): the people, Jamal and his record, and the
+    two records past the retention period (in the database for every test; only the tests
+    that address them are given them)."""
+    with django_db_blocker.unblock():
+        record = record_of(world["participant"], world["personas"])
+        subjects = retention_subjects_of(world["service"], world["personas"])
+    return {**world, "record": record, "with_retention_subjects": {**record, **subjects}}
+
+
+service, personas, participant, record, with_retention_subjects = from_world(
+    "service", "personas", "participant", "record", "with_retention_subjects"
+)
 
 
 def record_with(request, record, args) -> dict:

@@ -400,7 +400,6 @@ CASES = [
         writes={
             "participants.Allocation": 1,
             "participants.HistoricalAllocation": 2,
-            "participants.ParticipantUserObjectPermission": 0,
             "participants.TimelineEvent": 1,
         },
     ),

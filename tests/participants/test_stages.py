@@ -173,3 +173,7 @@ def test_unknown_stage_kind_is_not_found(client_for, personas, participant):
         reverse("participants:change_stage", args=[participant.pk, "teleported"])
     )
     assert response.status_code == 404
+
+
+def test_a_record_with_no_stage_history_has_no_time_in_stages():
+    assert selectors.time_in_stages([], datetime.date(2026, 8, 1)) == []

@@ -490,7 +490,7 @@ def test_those_who_may_act_on_a_failed_report_try_it_again(
     if expected == 200:  # produced again (eagerly), and back to the report
         assert response.status_code == 302
         assert response.url == url_of("detail", failed)
-        assert any("your report is being produced" in m for m in said(response))
+        assert any("your report has been asked for" in m for m in said(response))
         assert failed.status == ReportStatus.SUCCEEDED
         assert failed.error_message == ""
     else:

@@ -20,6 +20,7 @@ from tests.factories.reports import (
     outcome_snapshot,
     session_with_outcomes,
 )
+from tests.reports.conftest import ReadText
 
 pytestmark = pytest.mark.django_db
 
@@ -259,8 +260,8 @@ def row(text: str, label: str, value) -> bool:
 
 
 def shows_count(text: str, label: str, count: int) -> bool:
-    """The label followed by the digits (not part of a longer number)."""
-    return re.search(rf"{re.escape(label)} {count}(?!\d)", text) is not None
+    """The label followed by the digits (not part of a longer number), however spaced."""
+    return f"{label} {count}" in ReadText(text)
 
 
 @pytest.fixture
@@ -282,7 +283,8 @@ def test_the_commissioner_report_prints_each_count_hiding_small_ones(
     )
     assert sent
     assert report.status == ReportStatus.SUCCEEDED, report.error_message
-    assert report.figures == expected
+    # Days against expectation are proven on their own (test_days_against_expectation_...).
+    assert {key: n for key, n in report.figures.items() if key != "days"} == expected
 
     pdf = read_pdf(report)
     text = pdf.text
@@ -313,7 +315,9 @@ def test_the_commissioner_report_prints_each_count_hiding_small_ones(
     # Attendance: rates of events, hidden when the events are few.
     assert row(text, "Enforceable attendances expected", 19)
     assert row(text, "Attended", "13 68%")
-    assert row(text, "Complied (attended or an acceptable absence)", "14 74%")
+    assert row(
+        text, "Enforceable sessions complied with (attended or an acceptable absence)", "14 74%"
+    )
     assert row(text, "Unacceptable absences", "fewer than 5 not shown")
     assert not shows_count(text, "Unacceptable absences", 4)
 
@@ -386,10 +390,14 @@ def test_the_national_rollup_adds_up_only_approved_reports(
 
     first, sent = services.request_national_rollup(actor=commissioner, quarter=quarter)
     assert sent and first.status == ReportStatus.SUCCEEDED, first.error_message
-    assert first.figures == merseyside | {"median_months_in_service": None}
+    assert first.figures == merseyside | {
+        "median_months_in_service": None,
+        "days": ReportRequest.objects.get(pk=ours.pk).figures["days"],  # only the approved one's
+    }
     text = read_pdf(first).text
     assert "National roll-up" in text
-    assert re.search(rf"Services included .*{service.name} fewer than 5 25 6 20 8 7", text)
+    services_included = ReadText(text.partition("Services included")[2])
+    assert f"{service.name} fewer than 5 25 6 20 8 7" in services_included
     assert (
         "Not included (their report for the quarter is not approved yet): "
         "Pathways Kent, Rebuilding Lives Northumbria." in text
@@ -417,6 +425,9 @@ def test_the_national_rollup_adds_up_only_approved_reports(
         "services": sorted([service.name, other_service.name]),
         "quarter": quarter.key,
         "median_months_in_service": None,
+        "days": added_up(
+            ReportRequest.objects.get(pk=ours.pk).figures["days"], theirs.figures["days"]
+        ),
     }
     assert second.figures["referrals"]["received"] == 8 + 3
     assert second.figures["movements"]["released"] == 7 + 2
@@ -432,3 +443,44 @@ def test_the_national_rollup_adds_up_only_approved_reports(
     assert "Not included (their report for the quarter is not approved yet): Pathways Kent." in text
     assert people.leaks(text) == []
     assert ReportRequest.objects.filter(kind=ReportKind.NATIONAL, superseded_at=None).count() == 1
+
+
+def test_days_against_expectation_are_counted_by_each_mans_weeks(service, personas, quarter):
+    """Five men released on the quarter's first Monday and recalled four weeks later, each at
+    Monday and Wednesday groups: worked by hand, 4 weeks x 4 days = 16 expected each (nothing
+    in custody before release or after recall), 8 attended: 80 expected, 40 attended (50%),
+    40 days short, 20 weeks below expectation, all 5 men."""
+    from reports import commissioner
+
+    manager, keyworker = personas["service_manager"], personas["keyworker"]
+    people = People("D")
+    s = quarter.start
+    first_monday = s + datetime.timedelta(days=(7 - s.weekday()) % 7)
+    men = [
+        accepted_on(service=service, manager=manager, day=s - datetime.timedelta(days=20),
+                    **people.identity())
+        for _ in range(5)
+    ]  # fmt: skip
+    for man in men:
+        move(man, manager, StageChange.Kind.RELEASED, first_monday)
+    for week in range(4):
+        for weekday in (0, 2):
+            session_with_outcomes(
+                service=service, actor=keyworker,
+                starts_at=at(first_monday + datetime.timedelta(days=7 * week + weekday)),
+                outcomes=dict.fromkeys(men, Outcome.ATTENDED),
+            )  # fmt: skip
+    for man in men:
+        move(man, manager, StageChange.Kind.RECALLED, first_monday + datetime.timedelta(28),
+             recall_type="standard", reason="Curfew breach")  # fmt: skip
+
+    counts = commissioner.gather_counts([service.pk], quarter)
+    assert counts["days"] == {"expected": 80, "attended": 40, "weeks_below": 20, "men_below": 5}
+    rows = {
+        row.label: (str(row.value), row.share)
+        for section in commissioner.sections(counts)
+        for row in section.rows
+    }
+    assert rows["Days attended against days expected: expected days attended"] == ("40", "50%")
+    assert rows["Days attended against days expected: days short"][0] == "40"
+    assert rows["Weeks below expectation"][0] == "20"

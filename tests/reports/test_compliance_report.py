@@ -15,10 +15,11 @@ from reports import services
 from reports.models import ReportStatus
 from reports.pdf import STATIC_BASE, StaticFilesOnlyFetcher
 from riskplans import services as plan_services
-from riskplans.models import RiskAssessment
+from riskplans.models import RiskAssessment, RiskManagementPlan
 from sessions import services as session_services
 from sessions.models import AbsenceReason, EnforcementDecision, Outcome, SessionNote
 from tests.factories.reports import at, attendance, move
+from tests.reports.conftest import REPORT_FILES
 
 HOSTILE = (
     '<img src="file:///etc/passwd"> <link rel=attachment href="file:///etc/passwd"> '
@@ -79,6 +80,10 @@ def jamals_month(db, participant, personas, service):
                  "contingency_plan": "Contact the on-call manager", "expected_days_per_week": 2},
     )  # fmt: skip
     plan_services.approve_plan(plan=plan, actor=om)
+    # Approved ten days before the period, so the period's weeks are his plan's.
+    RiskManagementPlan.objects.filter(pk=plan.pk).update(
+        decided_at=at(monday - datetime.timedelta(days=10))
+    )
     plan_services.record_assessment(
         participant=participant, actor=om,
         assessment=RiskAssessment(
@@ -194,16 +199,24 @@ def test_the_compliance_report_shows_what_a_recall_decision_needs(
     assert f"{short_date(start)} Released – through the gate" in text
     assert f"{short_date(on(3, 3))} Recalled to custody Fixed-term recall" in text
 
-    # Week by week: days attended against the two his plan expects.
-    assert "Expected: 2 days a week (from his approved risk management plan)." in text
-    assert "Compliance in the period: 67% (6 of 9 enforceable appointments)." in text
-    for monday, attended, absences in zip(
+    # Week by week: days attended against the two his plan expects; the week of his recall
+    # (on the Thursday) expects its share of Monday to Wednesday: 3 x 2/5, rounded down 1.
+    assert (
+        "Two measures. Days attended against days expected: 71% (5 of 7 expected days); "
+        "2 days short in 2 weeks below expectation. "
+        "Enforceable sessions complied with: 67% (6 of 9)."
+    ) in text
+    for monday, expected, attended, shortfall, absences in zip(
         week,
+        (2, 2, 2, 1),
         (2, 1, 1, 2),
+        ("None", "1 day short", "1 day short",
+         "None (In custody 2 weekdays; pro rata: 3 of 5 weekdays on licence)"),
         ("None", "Acceptable absence", "Unacceptable absence", "Unacceptable absence"),
         strict=True,
-    ):
-        assert f"{monday:%a} {short_date(monday)} 2 {attended} {absences}" in text
+    ):  # fmt: skip
+        row = f"{monday:%a} {short_date(monday)} {expected} {attended} {shortfall} {absences}"
+        assert squeeze(row) in pdf.compact, row
 
     # Each absence with its classification and reason.
     assert "Unacceptable absences in the period: 2." in text
@@ -226,9 +239,11 @@ def test_the_compliance_report_shows_what_a_recall_decision_needs(
 
     # Current risk and plan.
     assert f"Risk of serious harm (assessed {long_date(start - datetime.timedelta(10))})" in text
-    assert "Public High Known adult Very high Children Low Staff Medium" in text
+    for level in ("Public High", "Known adult Very high", "Children Low", "Staff Medium"):
+        assert level in text, level  # the table may break across pages
     assert "MAPPA category 2, level 1." in text
-    assert f"Risk management plan version 1, approved {long_date(today)} by Sarah Okafor." in text
+    approved = long_date(start - datetime.timedelta(10))
+    assert f"Risk management plan version 1, approved {approved} by Sarah Okafor." in text
 
     # Sign-off.
     assert "Offender manager's sign-off" in text
@@ -243,7 +258,7 @@ def test_the_compliance_report_shows_what_a_recall_decision_needs(
         assert squeeze(where) + hostile in pdf.compact, where
     (fetcher,) = spy_fetcher
     assert fetcher.refused == []
-    assert fetcher.fetched == [f"{STATIC_BASE}reports/report.css"]
+    assert fetcher.fetched == REPORT_FILES
 
 
 def test_report_rendering_never_fetches_what_the_html_points_at(spy_fetcher):
@@ -255,7 +270,7 @@ def test_report_rendering_never_fetches_what_the_html_points_at(spy_fetcher):
     )
     assert rendered.content.startswith(b"%PDF")
     (fetcher,) = spy_fetcher
-    assert fetcher.fetched == [f"{STATIC_BASE}reports/report.css"]
+    assert fetcher.fetched == REPORT_FILES
     # The image and the attachment (file:), the @import (http:) and the data: image.
     assert sorted(rendered.refused) == sorted(
         [
@@ -302,3 +317,37 @@ def test_the_fetcher_serves_only_the_projects_own_static_files(settings, tmp_pat
             fetcher.fetch(url)
     assert fetcher.refused == refused
     assert fetcher.fetched == [f"{STATIC_BASE}reports/report.css"]
+
+
+def test_a_man_attending_2_of_his_4_days_reads_50_percent_with_his_shortfall_in_the_pdf(
+    participant, personas, service, read_pdf
+):
+    """In custody the first week of the period, then released on a Monday with no plan yet
+    (the service's 4 days) and attending Monday and Wednesday of each of 4 weeks: 8 of 16
+    expected days, 50%, 2 short each week; every session he was at complied with (8 of 8)."""
+    om, keyworker = personas["offender_manager"], personas["keyworker"]
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=today.weekday() + 35)
+    mondays = [first + datetime.timedelta(days=7 * n) for n in range(5)]
+    move(participant, om, StageChange.Kind.RELEASED, mondays[1])
+    for monday in mondays[1:]:
+        for weekday in (0, 2):
+            attendance(
+                service=service, actor=keyworker, participant=participant,
+                starts_at=at(monday + datetime.timedelta(days=weekday)),
+                outcome=Outcome.ATTENDED, title="Thinking skills group",
+            )  # fmt: skip
+    report, _sent = services.request_compliance_report(
+        actor=om, participant=participant, start=first, end=mondays[4] + datetime.timedelta(6)
+    )
+    assert report.status == ReportStatus.SUCCEEDED, report.error_message
+    pdf = read_pdf(report)
+    assert (
+        "Days attended against days expected: 50% (8 of 16 expected days); "
+        "8 days short in 4 weeks below expectation. "
+        "Enforceable sessions complied with: 100% (8 of 8)."
+    ) in pdf.text
+    assert squeeze(f"{first:%a} {short_date(first)} In custody 0 None") in pdf.compact
+    for monday in mondays[1:]:
+        row = f"{monday:%a} {short_date(monday)} 4 2 2 days short None"
+        assert squeeze(row) in pdf.compact, row

@@ -31,6 +31,7 @@ from reports.pdf import STATIC_BASE, StaticFilesOnlyFetcher
 from sessions import services as session_services
 from sessions.models import EnforcementDecision, Outcome, SessionNote
 from tests.factories.reports import at, attendance, move
+from tests.reports.conftest import REPORT_FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -199,9 +200,9 @@ def test_hostile_text_in_every_field_is_escaped_printed_as_typed_and_fetches_not
         assert escape(value) in html, where
     assert not re.search(r"<(img|iframe|object|script|svg|style)\b", html.split("</head>")[1])
 
-    # (b) Nothing was fetched but the stylesheet; nothing else was even asked for.
+    # (b) Nothing was fetched but the stylesheet and its typeface; nothing else was asked for.
     (fetcher,) = rendering["fetchers"]
-    assert fetcher.fetched == [f"{STATIC_BASE}reports/report.css"]
+    assert fetcher.fetched == REPORT_FILES
     assert fetcher.refused == []
 
     # (c) The PDF prints each value as typed (lines wrap, so spaces are not compared).
@@ -249,7 +250,7 @@ def test_a_hostile_service_name_is_printed_as_text_in_the_commissioner_report(
     assert escape(service.name) in html
     assert squeeze(service.name) in read_pdf(report).compact
     (fetcher,) = rendering["fetchers"]
-    assert fetcher.fetched == [f"{STATIC_BASE}reports/report.css"] and fetcher.refused == []
+    assert fetcher.fetched == REPORT_FILES and fetcher.refused == []
     assert active_content(pdf_of(report)) == []
 
 

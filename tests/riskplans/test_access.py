@@ -26,6 +26,7 @@ from riskplans.models import (
 )
 from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 from tests.factories import days_ago
+from tests.world import from_world, make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.django_db
 #   view    – read pages: risk overview, a plan, a formulation, version history
 #   change  – the allocated team's write pages (assessment, plan and formulation drafts)
 #   decide  – approving or returning a submitted plan (allocated OM or service manager)
-#   agree   – agreeing a draft formulation (allocated psychologist or service manager); the
+#   agree   – agreeing a draft formulation (a psychologist in his team, or a service manager
+#             who is a psychologist: tests/riskplans/test_formulation_agreement.py); the
 #             rest of the team pass the view's change check and are refused by the service
 KINDS = ("view", "change", "decide", "agree")
 EXPECTED = {
@@ -44,7 +46,7 @@ EXPECTED = {
     "keyworker": (200, 200, 403, 403),
     "psychologist": (200, 200, 403, 200),
     "colleague": (200, 403, 403, 403),
-    "service_manager": (200, 200, 200, 200),
+    "service_manager": (200, 200, 200, 403),  # not a psychologist
     "crisis_worker": (403, 403, 403, 403),
     "administrator": (403, 403, 403, 403),
     "commissioner": (403, 403, 403, 403),
@@ -147,8 +149,7 @@ def record_assessment(participant, assessor):
     )
 
 
-@pytest.fixture
-def record(participant, personas):
+def record_of(participant, personas) -> dict:
     """Jamal with a plan his keyworker submitted, a draft formulation and an assessment."""
     return {
         "participant": participant,
@@ -158,6 +159,22 @@ def record(participant, personas):
             participant=participant, actor=personas["psychologist"]
         ),
     }
+
+
+@pytest.fixture(scope="module")
+def world(world, django_db_blocker):
+    """Built once for the module (tests/world.py). Two of Jamal, the same team allocated to
+    each: `participant` has no plan, formulation or assessment yet (for the tests that start
+    one), `record` is the other with his plan, formulation and assessment. No test asks for
+    both."""
+    personas = world["personas"]
+    with django_db_blocker.unblock():
+        with_plans = make_participant(personas, world["service"], prison_number="A1235BC")
+        record = record_of(with_plans, personas)
+    return {**world, "record": record}
+
+
+service, personas, participant, record = from_world("service", "personas", "participant", "record")
 
 
 def test_no_object_of_the_record_is_named_like_a_kind_of_history(record):
@@ -377,7 +394,7 @@ def test_only_the_team_and_service_manager_start_a_formulation(
 @pytest.mark.parametrize(
     ("persona", "expected"), [(p, expected_status(p, "agree")) for p in PERSONAS]
 )
-def test_only_the_psychologist_or_service_manager_agree_the_formulation(
+def test_only_a_psychologist_agrees_the_formulation(
     client, client_for, personas, record, persona, expected
 ):
     formulation = record["draft_formulation"]

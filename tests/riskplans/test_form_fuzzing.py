@@ -197,7 +197,7 @@ def test_an_action_too_long_is_listed_in_the_error_summary_and_nothing_is_saved(
     assert response.status_code == 200
     body = response.content.decode()
     summary = body.split('class="govuk-error-summary"')[1].split("</ul>")[0]
-    assert "Action 1, who does it: Ensure this value has at most 150 characters" in summary
+    assert "Action 1, who does it: Who does it must be 150 characters or fewer" in summary
     assert 'href="#id_actions-0-owner"' in summary
     plan = RiskManagementPlan.objects.get(pk=world["draft"].pk)
     assert (plan.actions, plan.lock_version) == ([], world["draft_version"])

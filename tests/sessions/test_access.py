@@ -37,6 +37,7 @@ from sessions.models import (
 )
 from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 from tests.factories import ParticipantFactory
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +137,7 @@ def group_session(service, actor, participants, *, hours_ago: int = 1, staff=Non
     )
 
 
-@pytest.fixture
-def record(participant, personas, service):
+def record_of(participant, personas, service) -> dict:
     """A group session with Jamal that started an hour ago (staff: his keyworker), her
     health-only note on it with a risk concern, and the OM's decision to consider recall."""
     keyworker = personas["keyworker"]
@@ -167,6 +167,19 @@ def record(participant, personas, service):
         "note": note,
         "decision": decision,
     }
+
+
+@pytest.fixture(scope="module")
+def world(world, django_db_blocker):
+    """The people, Jamal and his record, built once for the module (tests/world.py)."""
+    with django_db_blocker.unblock():
+        record = record_of(world["participant"], world["personas"], world["service"])
+    return {**world, "record": record}
+
+
+service, other_service, personas, participant, record = from_world(
+    "service", "other_service", "personas", "participant", "record"
+)
 
 
 def url_for(record, name: str, args: tuple) -> str:

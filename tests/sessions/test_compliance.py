@@ -255,30 +255,183 @@ def approve_a_plan_expecting(man, personas, days: int) -> None:
 def test_expected_days_come_from_the_approved_plan(jamal, personas):
     assert compliance.expected_days_per_week(jamal) == 4
     approve_a_plan_expecting(jamal, personas, 2)
-    jamal.refresh_from_db()  # the riskplans services keep it on his record
     assert compliance.expected_days_per_week(jamal) == 2
 
 
-def test_the_migration_copies_expected_days_from_each_mans_approved_plan(jamal, personas, service):
-    """riskplans 0003 fills the copy on records made before the services kept it."""
-    import importlib
+def approved_on(man, day: datetime.date) -> None:
+    """Date his latest approval back, as if the OM had approved it that day."""
+    from riskplans.models import RiskManagementPlan
 
-    from django.apps import apps
+    plan = RiskManagementPlan.objects.filter(participant=man).order_by("-number").first()
+    RiskManagementPlan.objects.filter(pk=plan.pk).update(
+        decided_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(15, 0)))
+    )
 
-    from participants.models import Participant
-    from tests.factories import ParticipantFactory
 
+def monday_weeks_ago(weeks: int) -> datetime.date:
+    today = days_ago(0)
+    return today - datetime.timedelta(days=today.weekday() + 7 * weeks)
+
+
+def test_a_new_plan_version_applies_from_its_approval_never_backwards(jamal, personas):
+    """v1 (3 days) approved on the Monday 6 weeks ago, v2 (2 days) on the Wednesday 3 weeks
+    ago. Worked by hand: the week before v1 expects the service's 4; v1's weeks 3; the week of
+    v2 has Mon and Tue at 3 (2 x 3/5) and Wed to Fri at 2 (3 x 2/5): 12/5, rounded down 2;
+    the weeks after v2 expect 2."""
     approve_a_plan_expecting(jamal, personas, 3)
-    without_a_plan = ParticipantFactory(service=service)
-    Participant.objects.update(expected_days_per_week=None)
+    approved_on(jamal, monday_weeks_ago(6))
+    before = compliance.weekly_attendance(
+        jamal, monday_weeks_ago(7), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    assert [w.expected for w in before] == [4, 3, 3, 3, 3, 3, 3]
 
-    migration = importlib.import_module("riskplans.migrations.0003_expected_days_on_the_record")
-    migration.copy_from_approved_plans(apps, None)
-    jamal.refresh_from_db()
-    without_a_plan.refresh_from_db()
-    assert jamal.expected_days_per_week == 3
-    assert without_a_plan.expected_days_per_week is None
-    assert compliance.expected_days_per_week(without_a_plan) == 4
+    approve_a_plan_expecting(jamal, personas, 2)
+    approved_on(jamal, monday_weeks_ago(3) + datetime.timedelta(days=2))
+    weeks = compliance.weekly_attendance(
+        jamal, monday_weeks_ago(7), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    assert [w.expected for w in weeks] == [4, 3, 3, 3, 2, 2, 2]
+    assert weeks[4].note == "Plan changed in the week (3 a week then 2 a week)"
+    # The weeks before v2 are as they were before it was approved.
+    assert weeks[:4] == before[:4]
+    # The day before v2's approval still expects v1's 3; its day, v2's 2.
+    v2_day = monday_weeks_ago(3) + datetime.timedelta(days=2)
+    assert compliance.expected_days_per_week(jamal, v2_day - datetime.timedelta(days=1)) == 3
+    assert compliance.expected_days_per_week(jamal, v2_day) == 2
+    assert compliance.expected_days_per_week(jamal, monday_weeks_ago(7)) == 4
+
+
+def test_days_in_custody_expect_nothing_and_read_in_custody(participant):
+    """A man in in-reach (in custody) throughout: every week expects 0 and reads so."""
+    weeks = compliance.weekly_attendance(
+        participant, monday_weeks_ago(4), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    assert [(w.expected, w.in_custody) for w in weeks] == [(0, True)] * 4
+    assert compliance.days_measure(weeks).summary == (
+        "Days attended against days expected: no days expected"
+    )
+
+
+def test_the_weeks_of_release_and_recall_are_pro_rata(participant, personas):
+    """Released on the Thursday 5 weeks ago (Thu, Fri on licence: 2 x 4/5 = 8/5, rounded down
+    1), recalled on the Wednesday 2 weeks ago (Mon, Tue on licence: 8/5, 1), in custody since."""
+    om = personas["offender_manager"]
+    released = monday_weeks_ago(5) + datetime.timedelta(days=3)
+    participant_services.change_stage(
+        participant=participant, actor=om, kind=StageChange.Kind.RELEASED, effective_on=released
+    )
+    participant_services.change_stage(
+        participant=participant, actor=om, kind=StageChange.Kind.RECALLED,
+        effective_on=monday_weeks_ago(2) + datetime.timedelta(days=2), recall_type="standard",
+        reason="Lost contact",
+    )  # fmt: skip
+    weeks = compliance.weekly_attendance(
+        participant, monday_weeks_ago(6), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    assert [w.expected for w in weeks] == [0, 1, 4, 4, 1, 0]
+    assert [w.in_custody for w in weeks] == [True, False, False, False, False, True]
+    assert weeks[1].note == "In custody 3 weekdays; pro rata: 2 of 5 weekdays on licence"
+    assert weeks[4].note == "In custody 3 weekdays; pro rata: 2 of 5 weekdays on licence"
+
+
+def test_a_man_attending_2_of_his_4_days_shows_50_percent_with_the_shortfall(record, jamal):
+    for weeks_back in range(1, 5):
+        monday = monday_weeks_ago(weeks_back)
+        for weekday in (0, 2):
+            record((days_ago(0) - monday).days - weekday, Outcome.ATTENDED)
+    weeks = compliance.weekly_attendance(
+        jamal, monday_weeks_ago(4), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    assert [(w.attended_days, w.expected, w.shortfall) for w in weeks] == [(2, 4, 2)] * 4
+    days = compliance.days_measure(weeks)
+    assert (days.attended, days.expected, days.percent, days.shortfall) == (8, 16, 50, 8)
+    assert days.summary == (
+        "Days attended against days expected: 50% (8 of 16 expected days); "
+        "8 days short in 4 weeks below expectation"
+    )
+    rate = compliance.compliance_rate(jamal, monday_weeks_ago(4), days_ago(0))
+    assert rate.summary == "Enforceable sessions complied with: 100% (8 of 8)"
+
+
+def test_a_full_week_never_hides_a_short_one(record, jamal):
+    """5 days one week and 1 the next, against 4 and 4: 5 of 8 expected days, 3 short."""
+    for weekday in range(5):
+        record((days_ago(0) - monday_weeks_ago(2)).days - weekday, Outcome.ATTENDED)
+    record((days_ago(0) - monday_weeks_ago(1)).days, Outcome.ATTENDED)
+    weeks = compliance.weekly_attendance(
+        jamal, monday_weeks_ago(2), monday_weeks_ago(1) + datetime.timedelta(days=6)
+    )
+    days = compliance.days_measure(weeks)
+    assert (days.attended, days.expected, days.shortfall, len(days.weeks_below)) == (5, 8, 3, 1)
+
+
+def test_his_sessions_tab_shows_both_measures_and_each_short_week(
+    record, jamal, client_for, personas, monkeypatch
+):
+    """Seen on a Monday (nothing of the new week is over yet): 11 weeks of 2 of 4 days."""
+    monday = monday_weeks_ago(0)
+    for weeks_back in range(1, 12):
+        week = monday_weeks_ago(weeks_back)
+        for weekday in (0, 2):
+            record((days_ago(0) - week).days - weekday, Outcome.ATTENDED)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: monday)
+    response = client_for(personas["offender_manager"]).get(
+        reverse("keywork:participant_sessions", args=[jamal.pk])
+    )
+    text = " ".join(response.content.decode().split())
+    assert '50%</span><span class="govuk-body"><strong>days attended against days expected' in text
+    assert "(22 of 44 expected days)" in text
+    assert "22 days short</strong> in 11 weeks below expectation" in text
+    assert "<strong>enforceable sessions complied with</strong> over 12 weeks (22 of 22)" in text
+    assert text.count(">2 days short<") == 11
+
+
+def test_the_offender_managers_home_prompt_names_both_measures(
+    record, jamal, client_for, personas, service
+):
+    """Over the last four full weeks: Monday and Wednesday attended, then a missed Friday
+    group, each week: 8 of 16 expected days (8 short); 8 of 12 enforceable sessions."""
+    CompliancePolicy.objects.update_or_create(
+        service=service, defaults={"warning_threshold": 2, "recall_review_threshold": 6}
+    )
+    for weeks_back in range(1, 5):
+        back = (days_ago(0) - monday_weeks_ago(weeks_back)).days
+        record(back, Outcome.ATTENDED)
+        record(back - 2, Outcome.ATTENDED)
+        record(back - 4, Outcome.UNACCEPTABLE_ABSENCE)
+    response = client_for(personas["offender_manager"]).get(reverse("core:home"))
+    text = " ".join(response.content.decode().split())
+    assert (
+        "4 unacceptable absences in the last 12 months: consider a warning and record your "
+        "decision. Last 4 weeks: days attended against days expected 50% (8 of 16), 8 short; "
+        "enforceable sessions complied with: 67% (8 of 12)"
+    ) in text
+
+
+def test_an_attendance_has_history_from_its_creation_so_the_outcome_is_a_change(
+    service, personas, jamal
+):
+    keyworker = personas["keyworker"]
+    session = session_on(service, keyworker, jamal, days_ago(1))
+    attendance = session.attendances.get()
+    created = attendance.history.get()
+    assert (created.history_type, created.history_user, created.outcome) == ("+", keyworker, "")
+    services.record_outcome(attendance=attendance, outcome=Outcome.ATTENDED, actor=keyworker)
+    recorded = attendance.history.order_by("-history_date").first()
+    change = recorded.diff_against(recorded.prev_record)
+    assert [(c.field, c.old, c.new) for c in change.changes if c.field == "outcome"] == [
+        ("outcome", "", "attended")
+    ]
+
+
+def test_his_sessions_tab_reads_in_custody_for_a_man_in_in_reach(participant, client_for, personas):
+    response = client_for(personas["offender_manager"]).get(
+        reverse("keywork:participant_sessions", args=[participant.pk])
+    )
+    text = " ".join(response.content.decode().split())
+    assert "(no days expected: in custody or not on licence)" in text
+    assert text.count('govuk-table__cell--numeric">In custody</td>') == 12
+    assert "days short" not in text
 
 
 # --- Bad input ------------------------------------------------------------------------------

@@ -101,13 +101,15 @@ SESSION_FIELDS = [
 
 def one_session(values: dict) -> dict[str, int]:
     """The session (saved, then again with its staff: two history rows), its staff and the
-    man expected (attendances are bulk-created: no history row until an outcome)."""
+    man expected, with his attendance's history row (created with history, so the first
+    outcome shows as a change from none)."""
     return {
         "keywork.Session": 1,
         "keywork.HistoricalSession": 2,
         "keywork.Session_staff": 1,
         "keywork.HistoricalSession_staff": 1,
         "keywork.Attendance": 1,
+        "keywork.HistoricalAttendance": 1,
     }
 
 

@@ -1,6 +1,10 @@
 """Template helpers for GOV.UK form markup and UK display conventions."""
 
+import re
+
 from django import forms, template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from resettle.accounts.roles import Role
 
@@ -95,3 +99,44 @@ def role_label(code: str) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+# A UK phone number written in free text: 0 or +44 then 9 to 11 more digits, spaces allowed.
+_PHONE = re.compile(r"(?<![\w+])(?:\+44\s?|0)\d(?:[ \-]?\d){8,10}(?!\d)")
+
+
+def _tel_link(number: str) -> str:
+    digits = re.sub(r"[^\d+]", "", number)
+    return f'<a class="govuk-link app-tel" href="tel:{escape(digits)}">{escape(number)}</a>'
+
+
+@register.filter(needs_autoescape=True)
+def tel_links(text, autoescape=True):
+    """Escape the text and make every UK phone number in it a tel: link that does not wrap."""
+    if not text:
+        return ""
+    text = str(text)
+    pieces, last = [], 0
+    for match in _PHONE.finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(_tel_link(match.group(0)))
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return mark_safe("".join(pieces))
+
+
+@register.filter
+def tel_link(number):
+    """One phone number as a tel: link that does not wrap; nothing for no number."""
+    if not number:
+        return ""
+    return mark_safe(_tel_link(str(number)))
+
+
+@register.filter
+def nhs_number(value) -> str:
+    """An NHS number shown 3-3-4 ("485 777 3456"), as the NHS writes it."""
+    digits = re.sub(r"\D", "", str(value or ""))
+    if len(digits) != 10:
+        return value or ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
