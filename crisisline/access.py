@@ -7,17 +7,18 @@ him, opens his summary or sees a call about him, and each refusal is in the acce
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
 from participants.access import check_not_excluded, refuse_excluded
 from participants.models import Participant, Stage
 from resettle.access import access_for, is_uuid
-from resettle.accounts.roles import CRISIS_SUMMARY_ROLES
+from resettle.accounts.models import Service
+from resettle.accounts.roles import CRISIS_SUMMARY_ROLES, Role
 from resettle.audit import log_record_access
 
-from .models import CrisisCall
+from .models import CrisisCall, ServiceClosureDay
 
 
 def crisis_participants_for(who) -> QuerySet[Participant]:
@@ -77,3 +78,41 @@ def get_call_for(who, pk) -> CrisisCall:
             )
             check_not_excluded(access, named)
         raise Http404("No such call") from error
+
+
+# --- The days without a day team -------------------------------------------------------------
+# Bank holidays are England and Wales reference data, the same for every service: only
+# administrators change them. A service's own closure days change only its own handover: only
+# that service's managers keep them. Everyone who keeps either may read the bank holidays.
+
+
+def keeps_bank_holidays(who) -> bool:
+    return access_for(who).has_role([Role.ADMINISTRATOR])
+
+
+def check_keeps_bank_holidays(who) -> None:
+    if not keeps_bank_holidays(who):
+        raise PermissionDenied("Only administrators change the bank holidays.")
+
+
+def closure_services_for(who) -> list[Service]:
+    """The services whose closure days they keep: those they manage, by name."""
+    managed = {s.pk: s for s in access_for(who).services([Role.SERVICE_MANAGER])}
+    return sorted(managed.values(), key=lambda service: service.name)
+
+
+def check_keeps_closure_days(who, service_id: int) -> None:
+    if not access_for(who).is_manager_of(service_id):
+        raise PermissionDenied("Only the service's managers change its closure days.")
+
+
+def get_closure_day_for(who, pk) -> ServiceClosureDay:
+    """A closure day of a service they manage (404 otherwise: another service's days are not
+    theirs to know about)."""
+    service_ids = access_for(who).service_ids([Role.SERVICE_MANAGER])
+    try:
+        return ServiceClosureDay.objects.select_related("service").get(
+            pk=pk, service_id__in=service_ids
+        )
+    except (ServiceClosureDay.DoesNotExist, ValueError) as error:
+        raise Http404("No such closure day") from error

@@ -146,3 +146,13 @@ class AcknowledgeForm(PlainTextMixin, forms.Form):
 class BankHolidayForm(PlainTextMixin, forms.Form):
     date = GovukDateField(label="Date")
     name = forms.CharField(label="Name", max_length=100)
+
+
+class ClosureDayForm(PlainTextMixin, forms.Form):
+    date = GovukDateField(label="Date", help_text="For example, 14 7 2027")
+    reason = forms.CharField(
+        label="Why the service is closed",
+        max_length=100,
+        help_text="For example, whole-team training day",
+        error_messages={"required": "Enter why the service is closed"},
+    )

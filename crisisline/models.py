@@ -24,6 +24,28 @@ class BankHoliday(models.Model):
         return f"{self.name} ({self.date:%d/%m/%Y})"
 
 
+class ServiceClosureDay(models.Model):
+    """A day one service is closed (a training day, a local holiday): like a bank holiday for
+    that service's crisis-line handover alone. Kept by the service's managers."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="closure_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=100)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "date"], name="one_closure_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.date:%d/%m/%Y})"
+
+
 class CallerType(models.TextChoices):
     PARTICIPANT = "participant", "The participant"
     FAMILY = "family", "Family or friend"

@@ -1,6 +1,10 @@
 """Reads for the crisis line: find a person fast, the one-page summary, the handover."""
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+import datetime
+from functools import reduce
+from operator import or_
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from participants.identifiers import normalise
@@ -10,7 +14,7 @@ from resettle.accounts.roles import CASE_ROLES, Role
 
 from .access import calls_visible_to, crisis_participants_for
 from .handover import HandoverWindow, handover_window
-from .models import URGENCY_ORDER, BankHoliday, CrisisCall
+from .models import URGENCY_ORDER, BankHoliday, CrisisCall, ServiceClosureDay
 
 SEARCH_LIMIT = 20
 # Conditions a crisis-line worker must know about when a man calls at night.
@@ -98,18 +102,58 @@ def crisis_summary(participant: Participant) -> dict:
     }
 
 
-def bank_holidays() -> set:
-    return set(BankHoliday.objects.values_list("date", flat=True))
+def non_working_days_of(service_ids) -> dict[int, set[datetime.date]]:
+    """Each service's days without a day team: every England and Wales bank holiday and the
+    service's own closure days. One query for any number of services."""
+    service_ids = set(service_ids)
+    national = BankHoliday.objects.annotate(
+        service=Value(None, output_field=IntegerField())
+    ).values_list("service", "date")
+    own = ServiceClosureDay.objects.filter(service_id__in=service_ids).values_list(
+        "service_id", "date"
+    )
+    days: dict[int, set[datetime.date]] = {service_id: set() for service_id in service_ids}
+    bank_holidays: set[datetime.date] = set()
+    for service_id, day in national.union(own, all=True):
+        (bank_holidays if service_id is None else days[service_id]).add(day)
+    for own_days in days.values():
+        own_days |= bank_holidays
+    return days
+
+
+def non_working_days(service_id: int) -> set[datetime.date]:
+    """One service's days without a day team (see non_working_days_of)."""
+    return non_working_days_of([service_id])[service_id]
+
+
+def handover_windows(service_ids, now) -> dict[HandoverWindow, list[int]]:
+    """The out-of-hours period each service hands over from, services with the same period
+    together: a closure day of one service lengthens its own window, no one else's."""
+    windows: dict[HandoverWindow, list[int]] = {}
+    for service_id, days in sorted(non_working_days_of(service_ids).items()):
+        windows.setdefault(handover_window(now, days), []).append(service_id)
+    return windows
 
 
 def handover(user, now=None) -> dict:
-    """Calls in the out-of-hours window, grouped by participant, most urgent first, plus
-    follow-ups from before the window still not acknowledged."""
+    """Calls in each of their services' out-of-hours window, grouped by participant, most
+    urgent first, plus follow-ups from before the window still not acknowledged."""
     now = now or timezone.now()
-    window: HandoverWindow = handover_window(now, bank_holidays())
+    access = access_for(user)
     # The day team's handover: only services where this person is part of the day team.
-    visible = calls_visible_to(user, roles=CASE_ROLES)
-    in_window = visible.filter(started_at__gte=window.starts, started_at__lt=window.ends)
+    day_team = access.services(CASE_ROLES)
+    windows = handover_windows({service.pk for service in day_team}, now)
+    visible = calls_visible_to(access, roles=CASE_ROLES)
+    in_window = visible.filter(
+        reduce(
+            or_,
+            (
+                Q(service_id__in=ids, started_at__gte=window.starts, started_at__lt=window.ends)
+                for window, ids in windows.items()
+            ),
+            Q(pk__in=[]),
+        )
+    )
     # Every follow-up still waiting, whenever the call was, until the day team acts.
     waiting = visible.filter(follow_up_required=True, acknowledged_at__isnull=True)
     # A union of the two, not an OR: each is an index range, where the OR read every call of
@@ -132,8 +176,14 @@ def handover(user, now=None) -> dict:
         groups.values(),
         key=lambda g: (g["most_urgent"], g["participant"] is None, g["calls"][0].started_at),
     )
+    names = {service.pk: service.name for service in day_team}
     return {
-        "window": window,
+        "window": next(iter(windows), None),
+        # With services on different windows (one has a closure day), each says its own.
+        "windows": [
+            (window, [names[service_id] for service_id in ids])
+            for window, ids in sorted(windows.items(), key=lambda item: item[0].starts)
+        ],
         "groups": ordered,
         "unacknowledged": sum(1 for c in calls if c.awaiting_follow_up),
     }
@@ -152,3 +202,35 @@ def unacknowledged_follow_ups(user, *, allocated_only: bool) -> QuerySet[CrisisC
         default=Value(9),
     )
     return calls.select_related("participant").order_by(rank, "-started_at")
+
+
+# How a history row's kind reads on the pages that list changes.
+_CHANGE_WORDS = {"+": "Added", "~": "Changed", "-": "Removed"}
+
+
+def _changes(history: QuerySet, label: str, limit: int) -> list[dict]:
+    rows = history.select_related("history_user").order_by("-history_date", "-history_id")
+    return [
+        {
+            "what": _CHANGE_WORDS.get(row.history_type, row.history_type),
+            "row": row,
+            "label": getattr(row, label),
+            "by": row.history_user.full_name if row.history_user else "The system",
+            "when": row.history_date,
+        }
+        for row in rows[:limit]
+    ]
+
+
+def bank_holiday_changes(limit: int = 20) -> list[dict]:
+    """The latest changes to the bank holidays: what, who and when, newest first."""
+    return _changes(BankHoliday.history.all(), "name", limit)
+
+
+def closure_day_changes(service_id: int, limit: int = 20) -> list[dict]:
+    return _changes(ServiceClosureDay.history.filter(service_id=service_id), "reason", limit)
+
+
+def days_from_start_of_year(queryset: QuerySet) -> QuerySet:
+    """The days a keeper looks at: this year's and every later one."""
+    return queryset.filter(date__gte=timezone.localdate().replace(month=1, day=1))

@@ -12,7 +12,8 @@ from participants.models import Participant
 from participants.timeline import record_event
 from resettle.audit import records_actor
 
-from .models import BankHoliday, CrisisCall, Urgency
+from .access import check_keeps_bank_holidays, check_keeps_closure_days
+from .models import BankHoliday, CrisisCall, ServiceClosureDay, Urgency
 
 # A clock a few minutes fast on a phone or tablet should not stop a call being logged.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
@@ -105,6 +106,8 @@ def acknowledge_call(*, call: CrisisCall, actor, note: str) -> CrisisCall:
 @records_actor
 @transaction.atomic
 def add_bank_holiday(*, date: datetime.date, name: str, actor) -> BankHoliday:
+    """England and Wales reference data: administrators keep it; the history says who."""
+    check_keeps_bank_holidays(actor)
     already = ValidationError({"date": "That date is already on the list"})
     if BankHoliday.objects.filter(date=date).exists():
         raise already
@@ -118,4 +121,37 @@ def add_bank_holiday(*, date: datetime.date, name: str, actor) -> BankHoliday:
 @records_actor
 @transaction.atomic
 def remove_bank_holiday(*, holiday: BankHoliday, actor) -> None:
+    check_keeps_bank_holidays(actor)
     holiday.delete()
+
+
+@records_actor
+@transaction.atomic
+def add_closure_day(*, service, date: datetime.date, reason: str, actor) -> ServiceClosureDay:
+    """A day this service has no day team: its handover alone treats it as out of hours."""
+    check_keeps_closure_days(actor, service.pk)
+    day = f"{date:%A} {date.day} {date:%B %Y}"
+    if date.weekday() >= 5:
+        raise ValidationError(
+            {"date": f"{day} is a weekend day: weekends are out of hours already"}
+        )
+    holiday = BankHoliday.objects.filter(date=date).first()
+    if holiday is not None:
+        raise ValidationError({"date": f"{day} is a bank holiday ({holiday.name})"})
+    already = ValidationError({"date": f"{service.name} is already closed on {day}"})
+    if ServiceClosureDay.objects.filter(service=service, date=date).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            return ServiceClosureDay.objects.create(
+                service=service, date=date, reason=reason.strip(), added_by=actor
+            )
+    except IntegrityError as error:  # added by someone else since the check above
+        raise already from error
+
+
+@records_actor
+@transaction.atomic
+def remove_closure_day(*, day: ServiceClosureDay, actor) -> None:
+    check_keeps_closure_days(actor, day.service_id)
+    day.delete()

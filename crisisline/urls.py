@@ -19,5 +19,11 @@ urlpatterns = [
         views.bank_holiday_remove,
         name="bank_holiday_remove",
     ),
+    path("closure-days/", views.closure_days, name="closure_days"),
+    path(
+        "closure-days/<int:day_id>/remove/",
+        views.closure_day_remove,
+        name="closure_day_remove",
+    ),
     path("participants/<uuid:pk>/calls/", views.participant_calls, name="participant_calls"),
 ]

@@ -1,11 +1,10 @@
 """Crisis-line pages: find a person fast, the one-page summary, the call log and handover."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from participants.access import get_participant_for
@@ -17,8 +16,16 @@ from resettle.core.forms import apply_service_errors
 from resettle.core.redirects import local_next
 
 from . import selectors, services
-from .access import calls_visible_to, crisis_participants_for, get_call_for, get_summary_participant
-from .forms import AcknowledgeForm, BankHolidayForm, CallForm, LinkForm, SearchForm
+from .access import (
+    calls_visible_to,
+    closure_services_for,
+    crisis_participants_for,
+    get_call_for,
+    get_closure_day_for,
+    get_summary_participant,
+    keeps_bank_holidays,
+)
+from .forms import AcknowledgeForm, BankHolidayForm, CallForm, ClosureDayForm, LinkForm, SearchForm
 from .models import BankHoliday, CrisisCall
 
 crisis_roles = access.role_required(*CRISIS_SUMMARY_ROLES)
@@ -195,30 +202,80 @@ def handover(request):
     return render(request, "crisisline/handover.html", context)
 
 
-@access.role_required(Role.SERVICE_MANAGER)
+@access.role_required(Role.ADMINISTRATOR, Role.SERVICE_MANAGER)
 def bank_holidays(request):
+    """The England and Wales list: administrators change it; service managers read it (their
+    handover uses it) and go on to their own services' closure days."""
+    may_change = keeps_bank_holidays(request)
     form = BankHolidayForm(request.POST or None)
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied("Only administrators change the bank holidays.")
+        if form.is_valid():
+            try:
+                services.add_bank_holiday(
+                    date=form.cleaned_data["date"],
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"{form.cleaned_data['name']} added")
+                return redirect("crisisline:bank_holidays")
+    context = {
+        "form": form,
+        "may_change": may_change,
+        "holidays": selectors.days_from_start_of_year(BankHoliday.objects.all()),
+        "changes": selectors.bank_holiday_changes(),
+        "closure_services": closure_services_for(request),
+    }
+    return render(request, "crisisline/bank_holidays.html", context)
+
+
+@require_POST
+@access.role_required(Role.ADMINISTRATOR)
+def bank_holiday_remove(request, holiday_id):
+    holiday = get_object_or_404(BankHoliday, pk=holiday_id)
+    services.remove_bank_holiday(holiday=holiday, actor=request.user)
+    messages.success(request, f"{holiday.name} ({holiday.date:%d/%m/%Y}) removed")
+    return redirect("crisisline:bank_holidays")
+
+
+@access.role_required(Role.SERVICE_MANAGER)
+def closure_days(request):
+    """One managed service's own closure days (?service= picks among several)."""
+    managed = closure_services_for(request)
+    chosen = request.GET.get("service") or request.POST.get("service")
+    service = next((s for s in managed if str(s.pk) == chosen), managed[0])
+    form = ClosureDayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_bank_holiday(
-                date=form.cleaned_data["date"], name=form.cleaned_data["name"], actor=request.user
-            )
+            services.add_closure_day(service=service, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['name']} added")
-            return redirect("crisisline:bank_holidays")
-    holidays = BankHoliday.objects.filter(date__gte=timezone.localdate().replace(month=1, day=1))
-    return render(request, "crisisline/bank_holidays.html", {"form": form, "holidays": holidays})
+            messages.success(
+                request, f"{service.name} closed on {form.cleaned_data['date']:%d/%m/%Y} added"
+            )
+            return redirect(f"{request.path}?service={service.pk}")
+    context = {
+        "form": form,
+        "service": service,
+        "managed": managed,
+        "days": selectors.days_from_start_of_year(service.closure_days.all()),
+        "changes": selectors.closure_day_changes(service.pk),
+    }
+    return render(request, "crisisline/closure_days.html", context)
 
 
 @require_POST
 @access.role_required(Role.SERVICE_MANAGER)
-def bank_holiday_remove(request, holiday_id):
-    holiday = get_object_or_404(BankHoliday, pk=holiday_id)
-    services.remove_bank_holiday(holiday=holiday, actor=request.user)
-    messages.success(request, "Bank holiday removed")
-    return redirect("crisisline:bank_holidays")
+def closure_day_remove(request, day_id):
+    day = get_closure_day_for(request, day_id)
+    services.remove_closure_day(day=day, actor=request.user)
+    messages.success(request, f"{day.reason} ({day.date:%d/%m/%Y}) removed")
+    return redirect(f"{reverse('crisisline:closure_days')}?service={day.service_id}")
 
 
 @access.role_required(*CASE_ROLES)

@@ -23,11 +23,11 @@ FOLLOW_UP_NOTE = "Aisha will visit him at the hostel at 10:00 and tell his OM."
 # --- helpers -------------------------------------------------------------------------------
 
 
-def a_moment_in_the_handover_window() -> datetime.datetime:
-    """A minute inside the out-of-hours period the day team hands over from now, so the
-    journey behaves the same whenever the suite runs."""
+def a_moment_in_the_handover_window(service) -> datetime.datetime:
+    """A minute inside the out-of-hours period the service's day team hands over from now, so
+    the journey behaves the same whenever the suite runs."""
     now = timezone.now()
-    window = handover_window(now, selectors.bank_holidays())
+    window = handover_window(now, selectors.non_working_days(service.pk))
     latest = min(window.ends, now)
     moment = window.starts + (latest - window.starts) / 2
     return timezone.localtime(moment).replace(second=0, microsecond=0)
@@ -128,7 +128,7 @@ def crisis_search_for(page, text: str) -> None:
 
 def test_crisis_call_is_found_logged_and_handed_over(page, sign_in, personas, participant):
     crisis_worker, keyworker = personas["crisis_worker"], personas["keyworker"]
-    started = a_moment_in_the_handover_window()
+    started = a_moment_in_the_handover_window(participant.service)
 
     # The crisis worker lands on home, which has a search box ready.
     sign_in(crisis_worker)
@@ -301,7 +301,7 @@ def test_crisis_pages_have_no_serious_accessibility_violations(
     CrisisCall.objects.create(
         service=service,
         participant=participant,
-        started_at=a_moment_in_the_handover_window(),
+        started_at=a_moment_in_the_handover_window(service),
         caller_type="family",
         caller_name="Grace Okoro",
         presenting_issue="His sister is worried he has stopped eating",

@@ -101,6 +101,7 @@ def test_service_managers_pages(page, sign_in, service, personas, participant):
         reverse("crisisline:handover"),
         reverse("reports:list"),
         reverse("crisisline:bank_holidays"),
+        reverse("crisisline:closure_days"),
     ]
     if plan is not None:
         urls.append(reverse("riskplans:plan_detail", args=[pk, plan.pk]))

@@ -182,6 +182,8 @@ ROUTES: dict[str, Route] = {
     "crisisline:handover": shows(),
     "crisisline:bank_holidays": NONE,
     "crisisline:bank_holiday_remove": NONE,
+    "crisisline:closure_days": NONE,
+    "crisisline:closure_day_remove": NONE,
     "crisisline:participant_calls": his(),
     # Key-work: the group session names Jamal and Sam; the excluded may open it (they run
     # it) but Jamal's row says nothing of him.

@@ -117,6 +117,7 @@ def test_every_url_of_the_project_is_filled_from_the_world(world):
         "participants/<uuid:pk>/access/temporary/<uuid:grant_id>/end/",
         "sessions/participants/<uuid:pk>/enforcement/<uuid:decision_id>/recall/",
         "crisis/bank-holidays/<int:holiday_id>/remove/",
+        "crisis/closure-days/<int:day_id>/remove/",
     }
 
 

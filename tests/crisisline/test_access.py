@@ -6,8 +6,9 @@ psychologist, service manager) may find a man, open his crisis summary and log o
 staff of another service get 404 on his summary and his calls (their existence is never
 revealed) and never find him in a search; administrators and commissioners see no case data
 (403). The day team's pages (handover, the record's crisis tab, acknowledging a follow-up)
-are for case roles only: the crisis-line worker gets 403. Bank holidays are kept by service
-managers.
+are for case roles only: the crisis-line worker gets 403. Bank holidays are England and Wales
+reference data: administrators change them, service managers read them. A service's own closure
+days are kept by that service's managers alone.
 """
 
 import datetime
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crisisline import services
-from crisisline.models import BankHoliday, CallerType, CrisisCall, Urgency
+from crisisline.models import BankHoliday, CallerType, CrisisCall, ServiceClosureDay, Urgency
 from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 
 pytestmark = pytest.mark.django_db
@@ -33,21 +34,33 @@ pytestmark = pytest.mark.django_db
 #   day         – the day team's list (handover): case roles of any service
 #   day_obj     – the day team's page on his record (crisis tab): case roles of his service
 #   holidays    – the bank holiday list. It is one national (England and Wales) list, not a
-#                 record of any service, so the service manager of another service keeps it too.
-KINDS = ("crisis", "crisis_obj", "day", "day_obj", "holidays")
+#                 record of any service: administrators keep it, every service manager reads it.
+#   holidays_w  – changing the bank holidays: administrators only.
+#   closure     – a manager's own service's closure days (the outsider's manager sees his own).
+#   closure_obj – one of Jamal's service's closure days: its managers only; 404 elsewhere.
+KINDS = (
+    "crisis",
+    "crisis_obj",
+    "day",
+    "day_obj",
+    "holidays",
+    "holidays_w",
+    "closure",
+    "closure_obj",
+)
 EXPECTED = {
-    #                  crisis obj  day  day_obj holidays
-    "anonymous": (302, 302, 302, 302, 302),
-    "offender_manager": (200, 200, 200, 200, 403),
-    "keyworker": (200, 200, 200, 200, 403),
-    "psychologist": (200, 200, 200, 200, 403),
-    "colleague": (200, 200, 200, 200, 403),
-    "service_manager": (200, 200, 200, 200, 200),
-    "crisis_worker": (200, 200, 403, 403, 403),
-    "administrator": (403, 403, 403, 403, 403),
-    "commissioner": (403, 403, 403, 403, 403),
-    "outsider": (200, 404, 200, 404, 403),
-    "outsider_manager": (200, 404, 200, 404, 200),
+    #                  crisis obj  day  day_obj holidays  _w  closure  _obj
+    "anonymous": (302, 302, 302, 302, 302, 302, 302, 302),
+    "offender_manager": (200, 200, 200, 200, 403, 403, 403, 403),
+    "keyworker": (200, 200, 200, 200, 403, 403, 403, 403),
+    "psychologist": (200, 200, 200, 200, 403, 403, 403, 403),
+    "colleague": (200, 200, 200, 200, 403, 403, 403, 403),
+    "service_manager": (200, 200, 200, 200, 200, 403, 200, 200),
+    "crisis_worker": (200, 200, 403, 403, 403, 403, 403, 403),
+    "administrator": (403, 403, 403, 403, 200, 200, 403, 403),
+    "commissioner": (403, 403, 403, 403, 403, 403, 403, 403),
+    "outsider": (200, 404, 200, 404, 403, 403, 403, 403),
+    "outsider_manager": (200, 404, 200, 404, 200, 403, 200, 404),
 }
 
 
@@ -72,13 +85,15 @@ GET_PAGES = (
     Page("call_detail_unlinked", "call_detail", "crisis_obj", ("unlinked_call",)),
     Page("handover", "handover", "day"),
     Page("bank_holidays", "bank_holidays", "holidays"),
+    Page("closure_days", "closure_days", "closure"),
     Page("participant_calls", "participant_calls", "day_obj", ("participant",)),
 )
 # POST-only URLs, the arguments they are addressed with, and the kind of right they need.
 POST_ONLY = {
     "call_link": (("unlinked_call",), "crisis_obj"),
     "call_acknowledge": (("call",), "day_obj"),
-    "bank_holiday_remove": (("holiday",), "holidays"),
+    "bank_holiday_remove": (("holiday",), "holidays_w"),
+    "closure_day_remove": (("closure_day",), "closure_obj"),
 }
 
 
@@ -139,8 +154,12 @@ def record(participant, personas, service):
         actor=crisis_worker,
     )
     holiday = services.add_bank_holiday(
-        date=timezone.localdate().replace(month=12, day=26),
-        name="Boxing Day",
+        date=datetime.date(2031, 6, 16), name="A bank holiday", actor=personas["administrator"]
+    )
+    closure_day = services.add_closure_day(
+        service=service,
+        date=datetime.date(2031, 6, 17),
+        reason="Whole-team training day",
         actor=personas["service_manager"],
     )
     return {
@@ -148,6 +167,7 @@ def record(participant, personas, service):
         "call": call,
         "unlinked_call": unlinked,
         "holiday": holiday,
+        "closure_day": closure_day,
     }
 
 
@@ -380,9 +400,9 @@ def test_acknowledging_does_not_redirect_to_another_site(client_for, personas, r
 
 
 @pytest.mark.parametrize(
-    ("persona", "expected"), [(p, expected_status(p, "holidays")) for p in PERSONAS]
+    ("persona", "expected"), [(p, expected_status(p, "holidays_w")) for p in PERSONAS]
 )
-def test_only_a_service_manager_removes_a_bank_holiday(
+def test_only_an_administrator_removes_a_bank_holiday(
     client, client_for, personas, record, persona, expected
 ):
     holiday = record["holiday"]
@@ -395,6 +415,63 @@ def test_only_a_service_manager_removes_a_bank_holiday(
     else:
         assert_status(response, expected)
         assert BankHoliday.objects.filter(pk=holiday.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [(p, expected_status(p, "holidays_w")) for p in PERSONAS]
+)
+def test_only_an_administrator_adds_a_bank_holiday(
+    client, client_for, personas, record, persona, expected
+):
+    browser = sign_in_as(client, client_for, personas, persona)
+    response = browser.post(
+        reverse("crisisline:bank_holidays"),
+        {"date_day": "1", "date_month": "5", "date_year": "2031", "name": "Made up"},
+    )
+    added = BankHoliday.objects.filter(date=datetime.date(2031, 5, 1)).exists()
+    if expected == 200:
+        assert response.status_code == 302 and added
+    else:
+        assert_status(response, expected)
+        assert not added
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [(p, expected_status(p, "closure_obj")) for p in PERSONAS]
+)
+def test_only_his_services_managers_remove_its_closure_day(
+    client, client_for, personas, record, persona, expected
+):
+    day = record["closure_day"]
+    browser = sign_in_as(client, client_for, personas, persona)
+    response = browser.post(post_url(record, "closure_day_remove"))
+    if expected == 200:
+        assert response.status_code == 302
+        assert response.url == f"{reverse('crisisline:closure_days')}?service={day.service_id}"
+        assert not ServiceClosureDay.objects.filter(pk=day.pk).exists()
+    else:
+        assert_status(response, expected)
+        assert ServiceClosureDay.objects.filter(pk=day.pk).exists()
+
+
+def test_another_services_manager_neither_sees_nor_adds_to_its_closure_days(
+    client_for, personas, record, service
+):
+    """?service= naming a service they do not manage gives them their own list, unchanged."""
+    browser = client_for(personas["outsider_manager"])
+    url = f"{reverse('crisisline:closure_days')}?service={service.pk}"
+    body = browser.get(url).content.decode()
+    assert "Whole-team training day" not in body and service.name not in body
+    browser.post(
+        url,
+        {
+            "service": service.pk,
+            **{"date_day": "18", "date_month": "6", "date_year": "2031", "reason": "X"},
+        },
+    )
+    assert not ServiceClosureDay.objects.filter(
+        service=service, date=datetime.date(2031, 6, 18)
+    ).exists()
 
 
 # --- Unknown records ----------------------------------------------------------------------
@@ -421,11 +498,18 @@ def test_a_made_up_participant_or_call_is_not_found(client_for, personas, record
 
 
 def test_a_made_up_bank_holiday_is_not_found(client_for, personas, record):
-    """Nothing is removed, so the service manager must not be told "Bank holiday removed"."""
+    """Nothing is removed, so the administrator must not be told it was."""
     url = reverse("crisisline:bank_holiday_remove", args=[record["holiday"].pk + 1000])
-    response = client_for(personas["service_manager"]).post(url)
+    response = client_for(personas["administrator"]).post(url)
     assert_status(response, 404)
     assert BankHoliday.objects.filter(pk=record["holiday"].pk).exists()
+
+
+def test_a_made_up_closure_day_is_not_found(client_for, personas, record):
+    url = reverse("crisisline:closure_day_remove", args=[record["closure_day"].pk + 1000])
+    response = client_for(personas["service_manager"]).post(url)
+    assert_status(response, 404)
+    assert ServiceClosureDay.objects.filter(pk=record["closure_day"].pk).exists()
 
 
 @pytest.fixture

@@ -210,14 +210,17 @@ def test_handover_groups_by_participant_most_urgent_first(personas, participant,
     assert result["unacknowledged"] == 1
 
 
-def test_service_manager_keeps_the_bank_holiday_list(client_for, personas):
-    client = client_for(personas["service_manager"])
+def test_an_administrator_keeps_the_bank_holiday_list_and_a_manager_reads_it(client_for, personas):
+    client = client_for(personas["administrator"])
     url = reverse("crisisline:bank_holidays")
-    data = {"date_day": "1", "date_month": "1", "date_year": "2028", "name": "New Year's Day"}
+    data = {"date_day": "1", "date_month": "1", "date_year": "2031", "name": "New Year's Day"}
     assert client.post(url, data).status_code == 302
-    assert BankHoliday.objects.filter(date=datetime.date(2028, 1, 1)).exists()
+    assert BankHoliday.objects.filter(date=datetime.date(2031, 1, 1)).exists()
     again = client.post(url, data)
     assert "already on the list" in again.content.decode()
+    manager = client_for(personas["service_manager"]).get(url).content.decode()
+    assert "Wednesday 1 January 2031" in manager and "New Year&#x27;s Day" in manager
+    assert "Add a bank holiday" not in manager and "Remove" not in manager
     assert client_for(personas["keyworker"]).get(url).status_code == 403
 
 

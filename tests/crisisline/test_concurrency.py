@@ -76,7 +76,7 @@ def test_two_acknowledgements_of_the_same_call_at_once_keep_the_first(
     assert call.history.exclude(acknowledged_at=None).count() == 1
 
 
-def test_two_managers_adding_the_same_bank_holiday_at_once_are_told_not_shown_an_error(
+def test_two_administrators_adding_the_same_bank_holiday_at_once_are_told_not_shown_an_error(
     monkeypatch, personas, service
 ):
     """Both checked the list before either saved: the second save broke the unique date and
@@ -85,8 +85,8 @@ def test_two_managers_adding_the_same_bank_holiday_at_once_are_told_not_shown_an
     from tests.factories import staff_member
 
     url = reverse("crisisline:bank_holidays")
-    ruth = staff_member(Role.SERVICE_MANAGER, service, full_name="Ruth Ellis")
-    joanne, ruth = signed_in(personas["service_manager"]), signed_in(ruth)
+    ruth = staff_member(Role.ADMINISTRATOR, service, full_name="Ruth Ellis")
+    joanne, ruth = signed_in(personas["administrator"]), signed_in(ruth)
     day = {"date_day": "1", "date_month": "1", "date_year": "2030"}
     first_checked = Gate(monkeypatch, BankHoliday.objects, "create", thread="first")
 

@@ -4,11 +4,10 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from crisisline import forms
 from crisisline import services as crisis_services
-from crisisline.models import BankHoliday, CrisisCall
+from crisisline.models import BankHoliday, CrisisCall, ServiceClosureDay
 from tests.factories import ParticipantFactory, days_ago
 from tests.factories.reports import at
 from tests.fuzzing import MISSING, Field, FormCase, fuzz_form, fuzz_query
@@ -126,15 +125,31 @@ CASES = [
     FormCase(
         id="bank_holiday",
         form=forms.BankHolidayForm,
-        persona="service_manager",
+        persona="administrator",
         url=lambda w: reverse("crisisline:bank_holidays"),
         fields=[
-            Field("date", "date", valid=parts(timezone.localdate() + datetime.timedelta(days=3))),
+            Field("date", "date", valid=parts(datetime.date(2031, 6, 16))),
             Field("name", "text", valid="Extra holiday"),
         ],
         writes={"crisisline.BankHoliday": 1, "crisisline.HistoricalBankHoliday": 1},
         saved=lambda w: BankHoliday.objects.order_by("-pk").first(),
         shown_on=lambda w: reverse("crisisline:bank_holidays"),
+    ),
+    FormCase(
+        id="closure_day",
+        form=forms.ClosureDayForm,
+        persona="service_manager",
+        url=lambda w: reverse("crisisline:closure_days"),
+        fields=[
+            Field("date", "date", valid=parts(datetime.date(2031, 6, 18))),  # a Wednesday
+            Field("reason", "text", valid="Whole-team training day"),
+        ],
+        writes={
+            "crisisline.ServiceClosureDay": 1,
+            "crisisline.HistoricalServiceClosureDay": 1,
+        },
+        saved=lambda w: ServiceClosureDay.objects.order_by("-pk").first(),
+        shown_on=lambda w: f"{reverse('crisisline:closure_days')}?service={w['service'].pk}",
     ),
 ]
 

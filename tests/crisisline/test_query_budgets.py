@@ -350,7 +350,7 @@ def add_calls(service, personas, others, participant, start: int, stop: int) -> 
     unknown callers; urgencies mixed; some followed up, some waiting, and some follow-ups from
     before the window still waiting."""
     now = timezone.now()
-    window = handover_window(now, selectors.bank_holidays())
+    window = handover_window(now, selectors.non_working_days(service.pk))
     span = min(window.ends, now) - window.starts
     keyworker = personas["keyworker"]
     for n in range(start, stop):
