@@ -179,6 +179,11 @@ class AcceptForm(forms.Form):
 
 class ParticipantDetailsForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelForm):
     date_of_birth = GovukDateField(label="Date of birth", not_in_future=True)
+    expected_release_date = GovukDateField(
+        label="Expected release date",
+        required=False,
+        help_text="While he is in custody: the date he is due out. For example, 27 3 2027",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -195,8 +200,14 @@ class ParticipantDetailsForm(PlainTextMixin, IdentifierFieldsMixin, forms.ModelF
             "phone",
             "gp_practice",
             "current_accommodation",
+            "prison",
+            "expected_release_date",
         ]
-        labels = {"given_name": "First name", "family_name": "Last name"}
+        labels = {
+            "given_name": "First name",
+            "family_name": "Last name",
+            "prison": "Prison he is held in",
+        }
         help_texts = {**IDENTIFIER_HELP, "preferred_name": "What he likes to be called"}
         error_messages = {
             "prison_number": {"unique": "This prison number belongs to someone else"},

@@ -167,6 +167,10 @@ class Participant(models.Model):
     phone = models.CharField("phone number", max_length=30, blank=True)
     gp_practice = models.CharField("GP practice", max_length=200, blank=True)
     current_accommodation = models.TextField(blank=True, **text_limit(SHORT_TEXT))
+    # Where he is held and when he is due out: from the referral, kept up to date on his record
+    # (the history says when each changed); the clock and "Upcoming releases" read them.
+    prison = models.CharField(max_length=120, blank=True, validators=[plain_text])
+    expected_release_date = models.DateField(null=True, blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.WAITING)
     stage_since = models.DateField()
     # Risk summary, kept by the riskplans services so lists can filter without joins.
@@ -195,6 +199,7 @@ class Participant(models.Model):
             models.Index(fields=["service", "stage"]),
             models.Index(fields=["service", "family_name", "given_name"]),
             models.Index(fields=["service", "plan_review_due_on"]),
+            models.Index(fields=["service", "expected_release_date"]),
         ]
 
     def __str__(self) -> str:

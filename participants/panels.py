@@ -42,7 +42,21 @@ def service_overview(access, role) -> dict:
     }
 
 
+def clock_panels(access, role) -> dict:
+    """Upcoming releases and the men the clock flags: his team's, or a manager's services'."""
+    mine = role != Role.SERVICE_MANAGER
+    releases, releases_total = first_rows_and_total(
+        selectors.upcoming_releases(access, mine=mine), 15
+    )
+    return {
+        "upcoming_releases": releases,
+        "upcoming_releases_count": releases_total,
+        "time_limit_prompts": selectors.time_limit_prompts(access, mine=mine),
+    }
+
+
 def register() -> None:
     register_panel("my_caseload", CASE_ROLES, my_caseload, 40)
+    register_panel("clock", CASE_ROLES, clock_panels, 42)
     register_panel("overdue_reviews", CASE_ROLES, overdue_reviews, 45)
     register_panel("service_overview", [Role.SERVICE_MANAGER], service_overview, 60)

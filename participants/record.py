@@ -11,7 +11,7 @@ from django.utils import timezone
 from resettle import access
 from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 
-from . import selectors, services
+from . import clock, selectors, services
 from .access import may_ask_temporary_access, may_change, may_recall
 from .models import Participant, StageChange
 
@@ -85,4 +85,7 @@ def overview_context(participant: Participant) -> dict:
         "release_plan": release_plan,
         "moves": [(kind, StageChange.Kind(kind).label) for kind in moves],
         "referral": getattr(participant, "referral", None),
+        "clock": clock.summary(
+            participant, clock.stage_history_of(participant, changes), licence, today
+        ),
     }

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.db.models import (
     Case,
@@ -22,10 +23,11 @@ from django.utils import timezone
 
 from resettle import access
 from resettle.accounts.models import Service
-from resettle.accounts.roles import ALLOCATABLE_ROLES
+from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 
+from . import clock
 from .identifiers import normalise
-from .models import Allocation, Participant, Referral, ReleasePlan, Stage, StageChange
+from .models import Allocation, Licence, Participant, Referral, ReleasePlan, Stage, StageChange
 
 CUSTODY_STAGES = (Stage.IN_REACH,)
 COMMUNITY_STAGES = (Stage.COMMUNITY, Stage.MOVE_ON)
@@ -301,3 +303,97 @@ def temporary_access_in_services(service_ids, *, visible_to, days: int = 7) -> l
         .select_related("participant", "staff")
         .order_by("-granted_at")[:20]
     )
+
+
+# --- The clock: upcoming releases and time limits -----------------------------------------------
+
+
+def _clock_men(user, *, mine: bool) -> QuerySet[Participant]:
+    """The men whose clock this person watches: their team's, or (a service manager) every
+    man of the services they manage."""
+    men = Participant.objects.visible_to(user)
+    if mine:
+        allocatable = access.service_ids_for(user, ALLOCATABLE_ROLES)
+        if not allocatable:
+            return Participant.objects.none()
+        return men.filter(access.access_for(user).in_team(), service_id__in=allocatable)
+    return men.filter(service_id__in=access.service_ids_for(user, [Role.SERVICE_MANAGER]))
+
+
+def upcoming_releases(user, *, mine: bool, today: datetime.date | None = None) -> QuerySet:
+    """Men in custody due out within the next 12 weeks, soonest first, each with his open
+    release-day plan (as `open_plans`: a list of none or one) in one more query."""
+    today = today or timezone.localdate()
+    return (
+        _clock_men(user, mine=mine)
+        .filter(
+            stage=Stage.IN_REACH,
+            expected_release_date__range=(today, today + clock.RELEASE_NEAR),
+        )
+        .prefetch_related(
+            Prefetch(
+                "release_plans",
+                queryset=ReleasePlan.objects.filter(release__isnull=True).order_by("-pk"),
+                to_attr="open_plans",
+            )
+        )
+        .order_by("expected_release_date", "family_name", "given_name")
+    )
+
+
+# The clock's flags that ask for a decision from the home page (a short licence is flagged on
+# his record and when the licence is entered).
+HOME_FLAGS = frozenset({"short_in_reach", "community_limit", "licence_expiry"})
+
+
+def time_limit_prompts(user, *, mine: bool, today: datetime.date | None = None) -> list[dict]:
+    """Men the clock flags today, with what it says: the men who could be flagged are found in
+    SQL (each condition a little wider than the clock's own rule), then the clock decides.
+    Three queries, whatever the number of men."""
+    today = today or timezone.localdate()
+    first_release = (
+        StageChange.objects.filter(participant=OuterRef("pk"), to_stage__in=clock.LICENCE_STAGES)
+        .order_by("effective_on", "recorded_at")
+        .values("effective_on")[:1]
+    )
+    prompt_from = today - relativedelta(months=clock.MOVE_ON_PROMPT_MONTHS)
+    candidates = list(
+        _clock_men(user, mine=mine)
+        .annotate(first_release=Subquery(first_release))
+        .filter(
+            Q(
+                stage=Stage.IN_REACH,
+                expected_release_date__range=(today, today + clock.RELEASE_NEAR),
+            )
+            | Q(stage=Stage.COMMUNITY, first_release__lte=prompt_from)
+            | Q(
+                Exists(
+                    Licence.objects.filter(
+                        participant=OuterRef("pk"),
+                        ends_on__range=(today, today + clock.LICENCE_EXPIRY_NOTICE),
+                    )
+                ),
+                stage__in=clock.LICENCE_STAGES,
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "stage_changes",
+                queryset=StageChange.objects.order_by("effective_on", "recorded_at"),
+            ),
+            Prefetch("licences", queryset=Licence.objects.order_by("-starts_on")),
+        )
+        .order_by("family_name", "given_name")
+    )
+    prompts = []
+    for man in candidates:
+        history = clock.stage_history_of(man, list(man.stage_changes.all()))
+        licences = list(man.licences.all())
+        found = [
+            flag
+            for flag in clock.flags(man, history, licences[0] if licences else None, today)
+            if flag.key in HOME_FLAGS
+        ]
+        if found:
+            prompts.append({"participant": man, "flags": found})
+    return prompts

@@ -204,6 +204,8 @@ def accept_referral(
                 given_name=referral.given_name,
                 family_name=referral.family_name,
                 date_of_birth=referral.date_of_birth,
+                prison=referral.current_prison,
+                expected_release_date=referral.expected_release_date,
                 stage=stage,
                 stage_since=decided_on,
                 **{f: getattr(referral, f) or None for f in IDENTIFIER_FIELDS},

@@ -15,7 +15,7 @@ from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.forms import apply_service_errors
 from resettle.core.params import page_number, slug
 
-from . import retention, selectors, services
+from . import clock, retention, selectors, services
 from .access import (
     REFERRAL_CREATE_ROLES,
     RETENTION_ROLES,
@@ -350,11 +350,11 @@ def _participant_object_form(
     form = form_class(request.POST or None, instance=instance, **form_kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            save(participant=participant, actor=request.user, obj=form.save(commit=False))
+            saved = save(participant=participant, actor=request.user, obj=form.save(commit=False))
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, success)
+            messages.success(request, success(saved) if callable(success) else success)
             return redirect("participants:overview", pk=participant.pk)
     context = record_context(request, participant, tab="overview")
     context.update({"form": form, "heading": heading})
@@ -441,7 +441,11 @@ def licence_form(request, pk):
             participant=participant, actor=actor, licence=obj
         ),
         heading="Licence dates",
-        success="Licence saved",
+        # A licence shorter than the service's 18 months is flagged as it is entered.
+        success=lambda licence: " ".join(
+            ["Licence saved."]
+            + [flag.text for flag in [clock.licence_flag(licence)] if flag is not None]
+        ),
     )
 
 

@@ -17,12 +17,19 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from crisisline.models import CrisisCall, Urgency
+from participants.clock import (
+    COMMUNITY_LIMIT_MONTHS,
+    IN_REACH_MONTHS_EXPECTED,
+    LICENCE_STAGES,
+    months_between,
+)
 from participants.models import OutcomeSnapshot, Participant, Referral, Stage, StageChange
 from resettle.accounts.models import Service
 from sessions import compliance
 from sessions.models import Attendance, Outcome
 
 from . import charts
+from .pathways import FOLLOW_UPS, IN_ETE, NOT_RECORDED, pathway_counts
 from .quarters import Quarter
 from .suppression import Cell, breakdown, cell, is_small, percent
 
@@ -34,10 +41,6 @@ TIME_BANDS = (
     ("over_2y", "Over 2 years", 24, None),
 )
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _months_between(start: datetime.date, end: datetime.date) -> float:
-    return (end - start).days / (365.25 / 12)
 
 
 def _count_by(queryset, field: str) -> dict:
@@ -79,16 +82,27 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
             .annotate(first=Min("effective_on"))
             .values("first")[:1]
         ),
+        # His release into the community: the two-year limit runs from it (participants/clock).
+        released_on=Subquery(
+            StageChange.objects.filter(
+                participant=OuterRef("pk"), to_stage__in=LICENCE_STAGES, effective_on__lte=end
+            )
+            .order_by("effective_on", "recorded_at")
+            .values("effective_on")[:1]
+        ),
     )
     at_end = list(
-        people.filter(stage_at_end__isnull=False).values_list("stage_at_end", "joined_on")
+        people.filter(stage_at_end__isnull=False).values_list(
+            "stage_at_end", "joined_on", "released_on"
+        )
     )
-    caseload = Counter(stage for stage, _joined in at_end)
+    caseload = Counter(stage for stage, _joined, _released in at_end)
     months_in_service = [
-        _months_between(joined, end)
-        for stage, joined in at_end
+        months_between(joined, end)
+        for stage, joined, _released in at_end
         if stage in ACTIVE_STAGES and joined is not None
     ]
+    in_community = [released for stage, _joined, released in at_end if stage in LICENCE_STAGES]
     bands = Counter()
     for months in months_in_service:
         for key, _label, low, high in TIME_BANDS:
@@ -128,17 +142,6 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
     by_urgency = _count_by(calls, "urgency")
     by_hour = _count_by(calls.annotate(hour=ExtractHour("started_at")), "hour")
     by_weekday = _count_by(calls.annotate(day=ExtractIsoWeekDay("started_at")), "day")
-
-    snapshots = OutcomeSnapshot.objects.filter(
-        participant__service_id__in=service_ids, taken_on__range=(start, end)
-    )
-    on_release = _count_by(snapshots.filter(point=OutcomeSnapshot.Point.RELEASE), "accommodation")
-    latest_snapshot = OutcomeSnapshot.objects.filter(
-        participant=OuterRef("participant"), taken_on__range=(start, end)
-    ).order_by("-taken_on", "-pk")
-    occupation = _count_by(
-        snapshots.filter(pk=Subquery(latest_snapshot.values("pk")[:1])), "occupation"
-    )
 
     return {
         "quarter": quarter.key,
@@ -183,10 +186,46 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
             "hour": [by_hour.get(hour, 0) for hour in range(24)],
             "weekday": [by_weekday.get(day, 0) for day in range(1, 8)],
         },
-        "accommodation_on_release": {
-            code: on_release.get(code, 0) for code in OutcomeSnapshot.Accommodation.values
-        },
-        "occupation": {code: occupation.get(code, 0) for code in OutcomeSnapshot.Occupation.values},
+        # Accommodation and work at release and 3, 6 and 12 months on: every release counts.
+        "pathways": pathway_counts(service_ids, start, end),
+        "clock": _clock_figures(service_ids, start, end, in_community),
+    }
+
+
+def _clock_figures(service_ids, start: datetime.date, end: datetime.date, in_community) -> dict:
+    """The service's time limits: in-reach before each release of the quarter (from the start
+    of the in-reach he was released from), and the men in the community at the quarter's end
+    past two years since release."""
+    in_reach_from = (
+        StageChange.objects.filter(
+            participant=OuterRef("participant"),
+            to_stage=Stage.IN_REACH,
+            effective_on__lte=OuterRef("effective_on"),
+        )
+        .order_by("-effective_on", "-recorded_at")
+        .values("effective_on")[:1]
+    )
+    releases = list(
+        StageChange.objects.filter(
+            participant__service_id__in=service_ids,
+            kind=StageChange.Kind.RELEASED,
+            effective_on__range=(start, end),
+        )
+        .annotate(in_reach_from=Subquery(in_reach_from))
+        .values_list("effective_on", "in_reach_from")
+    )
+    months = [months_between(since, on) for on, since in releases if since is not None]
+    return {
+        "releases": len(releases),
+        "releases_with_in_reach": len(months),
+        "at_least_6m_in_reach": sum(1 for m in months if m >= IN_REACH_MONTHS_EXPECTED),
+        "median_in_reach_months": round(statistics.median(months), 1) if months else None,
+        "in_community": len(in_community),
+        "past_two_years": sum(
+            1
+            for released in in_community
+            if released is not None and months_between(released, end) >= COMMUNITY_LIMIT_MONTHS
+        ),
     }
 
 
@@ -212,6 +251,8 @@ def add_counts(all_counts: list[dict]) -> dict:
     total["services"] = sorted(name for counts in all_counts for name in counts["services"])
     total["quarter"] = all_counts[0]["quarter"]
     total["median_months_in_service"] = None  # medians do not add up
+    if isinstance(total.get("clock"), dict):
+        total["clock"]["median_in_reach_months"] = None
     return total
 
 
@@ -260,18 +301,6 @@ def sections(counts: dict) -> list[Section]:
     community = caseload[Stage.COMMUNITY] + caseload[Stage.MOVE_ON]
     calls = counts["calls"]
     total_calls = sum(calls["urgency"].values())
-    released = counts["accommodation_on_release"]
-    released_total = sum(released.values())
-    occupation = counts["occupation"]
-    occupation_total = sum(occupation.values())
-    in_ete = sum(
-        occupation.get(code, 0)
-        for code in (
-            OutcomeSnapshot.Occupation.EMPLOYED,
-            OutcomeSnapshot.Occupation.TRAINING,
-            OutcomeSnapshot.Occupation.EDUCATION,
-        )
-    )
 
     referral_rows = [
         Row("Referrals received", cell(referrals["received"])),
@@ -355,9 +384,6 @@ def sections(counts: dict) -> list[Section]:
     urgency_rows = _labelled(calls["urgency"], dict(Urgency.choices))
     hour_cells = list(breakdown(dict(enumerate(calls["hour"]))).values())
     weekday_cells = list(breakdown(dict(enumerate(calls["weekday"]))).values())
-    accommodation_rows = _labelled(released, dict(OutcomeSnapshot.Accommodation.choices))
-    occupation_rows = _labelled(occupation, dict(OutcomeSnapshot.Occupation.choices))
-    nfa = released.get(OutcomeSnapshot.Accommodation.NFA, 0)
 
     calls_section = Section(
         "Crisis-line calls",
@@ -402,6 +428,7 @@ def sections(counts: dict) -> list[Section]:
             chart=charts.bar_chart(_chart_items(movement_rows), title="Moves in the quarter"),
             extra_tables=[("How cases ended", ending_rows)],
         ),
+        *clock_sections(counts),
         Section(
             "Attendance at enforceable sessions",
             attendance_rows,
@@ -414,27 +441,150 @@ def sections(counts: dict) -> list[Section]:
             chart=charts.bar_chart(_chart_items(band_rows), title="Time in service"),
         ),
         calls_section,
+        *pathway_sections(counts),
+    ]
+
+
+def clock_sections(counts: dict) -> list[Section]:
+    """In-reach before release and time past the two-year limit (none in older reports)."""
+    figures = counts.get("clock")
+    if not figures:
+        return []
+    releases = figures["releases"]
+    enough = figures["at_least_6m_in_reach"]
+    median = figures["median_in_reach_months"]
+    with_in_reach = figures["releases_with_in_reach"]
+    in_community, past = figures["in_community"], figures["past_two_years"]
+    return [
+        Section(
+            "The service's time limits",
+            [
+                Row(
+                    "Median months of in-reach before release",
+                    _median_text(median, with_in_reach),
+                ),
+                Row(
+                    f"Released after at least {IN_REACH_MONTHS_EXPECTED} months of in-reach",
+                    cell(enough),
+                    percent(enough, releases),
+                ),
+                Row(
+                    f"In the community past {COMMUNITY_LIMIT_MONTHS} months since release "
+                    "(at the quarter's end)",
+                    cell(past),
+                    percent(past, in_community),
+                ),
+            ],
+            share_heading="Share",
+            note=f"In-reach is counted from the start of the in-reach he was released from; "
+            f"the service works to at least {IN_REACH_MONTHS_EXPECTED} months before release and "
+            f"up to {COMMUNITY_LIMIT_MONTHS} months in the community after it. Shares are of "
+            "the quarter's releases and of the men in the community at its end.",
+        )
+    ]
+
+
+ACCOMMODATION_LABELS = dict(OutcomeSnapshot.Accommodation.choices) | {NOT_RECORDED: "Not recorded"}
+OCCUPATION_LABELS = dict(OutcomeSnapshot.Occupation.choices) | {NOT_RECORDED: "Not recorded"}
+
+
+def pathway_sections(counts: dict) -> list[Section]:
+    """Accommodation, and work, training or education, at release and 3, 6 and 12 months on.
+    Every release of the point's cohort is a row's denominator: "not recorded" is its own row."""
+    pathways = counts.get("pathways")
+    if pathways is None:  # a report stored before these figures: what it had, as it was
+        return _snapshot_sections(counts)
+    accommodation_tables, occupation_tables = [], []
+    for follow_up in FOLLOW_UPS:
+        point = pathways.get(follow_up.key) or {
+            "releases": 0,
+            "accommodation": {},
+            "occupation": {},
+        }
+        due = point["releases"]
+        heading = f"{follow_up.label} (releases due: {cell(due)})"
+        accommodation = point["accommodation"]
+        nfa = accommodation.get(OutcomeSnapshot.Accommodation.NFA, 0)
+        occupation = point["occupation"]
+        in_ete = sum(occupation.get(code, 0) for code in IN_ETE)
+        accommodation_tables.append(
+            (
+                heading,
+                [
+                    *_labelled(accommodation, ACCOMMODATION_LABELS),
+                    Row("No fixed abode, of every release due", cell(nfa), percent(nfa, due)),
+                ],
+            )
+        )
+        occupation_tables.append(
+            (
+                heading,
+                [
+                    *_labelled(occupation, OCCUPATION_LABELS),
+                    Row(
+                        "In work, training or education, of every release due",
+                        cell(in_ete),
+                        percent(in_ete, due),
+                    ),
+                ],
+            )
+        )
+    (_at_release, release_rows), *later_accommodation = accommodation_tables
+    (_same, release_work_rows), *later_occupation = occupation_tables
+    releases = pathways.get("release", {}).get("releases", 0)
+    due_note = (
+        "Every release (through the gate or after a recall) counts, with the outcome recorded "
+        "nearest the point: at release, a week before to a fortnight after; later, within a "
+        'month either side. A release with none is "not recorded".'
+    )
+    return [
+        Section(
+            f"Accommodation on release (releases in the quarter: {cell(releases)})",
+            release_rows,
+            chart=charts.bar_chart(_chart_items(release_rows[:-1]), title="Accommodation"),
+            share_heading="Share",
+            note=due_note,
+            extra_tables=later_accommodation,
+        ),
+        Section(
+            "Employment, training and education on release",
+            release_work_rows,
+            chart=charts.bar_chart(_chart_items(release_work_rows[:-1]), title="Occupation"),
+            share_heading="Share",
+            note="Later points count the men released 3, 6 and 12 months before the quarter.",
+            extra_tables=later_occupation,
+        ),
+    ]
+
+
+def _snapshot_sections(counts: dict) -> list[Section]:
+    released = counts.get("accommodation_on_release", {})
+    occupation = counts.get("occupation", {})
+    released_total = sum(released.values())
+    occupation_total = sum(occupation.values())
+    in_ete = sum(occupation.get(code, 0) for code in IN_ETE)
+    nfa = released.get(OutcomeSnapshot.Accommodation.NFA, 0)
+    return [
         Section(
             "Accommodation on release",
             [
-                *accommodation_rows,
+                *_labelled(released, ACCOMMODATION_LABELS),
                 Row("Released to no fixed abode", cell(nfa), percent(nfa, released_total)),
             ],
-            chart=charts.bar_chart(_chart_items(accommodation_rows), title="Accommodation"),
             share_heading="Share",
-            note="From the outcome recorded on the day of release, for releases in the quarter.",
+            note="From the outcome recorded on the day of release (releases without one are "
+            "not counted in reports made before every release was).",
         ),
         Section(
             "Employment, training and education",
             [
-                *occupation_rows,
+                *_labelled(occupation, OCCUPATION_LABELS),
                 Row(
                     "In work, training or education",
                     cell(in_ete),
                     percent(in_ete, occupation_total),
                 ),
             ],
-            chart=charts.bar_chart(_chart_items(occupation_rows), title="Occupation"),
             share_heading="Share",
             note="Each man's latest outcome recorded in the quarter.",
         ),

@@ -30,6 +30,8 @@ APPROVAL = "I have read this draft and its figures are right to share with commi
 
 # --- helpers -------------------------------------------------------------------------------
 
+PDF_TIMEOUT = 60_000  # ms: producing a report's PDF in the request (eager Celery)
+
 
 def open_reports(page) -> None:
     primary_nav(page, "Reports")
@@ -95,8 +97,10 @@ def test_the_service_manager_approves_the_quarter_and_the_commissioner_downloads
     assert page.get_by_role("heading", name="Produce a commissioner report").is_visible()
     form_page = serious_accessibility_violations(page)
     page.get_by_label(quarter.label, exact=True).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Produce the draft", exact=True).click()
+    # Celery runs eagerly here: the request returns once the PDF is made, which on a busy
+    # 2-core machine can take longer than a page usually may.
+    with page.expect_navigation(timeout=PDF_TIMEOUT):
+        page.get_by_role("button", name="Produce the draft", exact=True).click(timeout=PDF_TIMEOUT)
     no_errors(page)
     page.wait_for_url(REPORT_URL)
     report = report_on_page(page)

@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from crisisline.models import Urgency
 from participants.models import OutcomeSnapshot, Referral, StageChange
@@ -89,7 +90,9 @@ class People:
 
 
 def months(joined: datetime.date, end: datetime.date) -> float:
-    return (end - joined).days / (365.25 / 12)
+    """Whole calendar months, and the days left over as a share of an average month."""
+    gap = relativedelta(end, joined)
+    return gap.years * 12 + gap.months + gap.days / (365.25 / 12)
 
 
 def build_full_quarter(service, manager, keyworker, crisis_worker, quarter, people: People):
@@ -220,14 +223,38 @@ def build_full_quarter(service, manager, keyworker, crisis_worker, quarter, peop
             "hour": hours,
             "weekday": [0, 0, 1, 0, 0, 10, 5],
         },
-        "accommodation_on_release": {
-            "settled": 0, "temporary": 1, "approved_premises": 5, "nfa": 1,
+        # The seven releases of the quarter, each with its outcome of the day; none of these
+        # men was released 3, 6 or 12 months before it (their reviews count at no point).
+        "pathways": {
+            "release": {
+                "releases": 7,
+                "accommodation": {
+                    "settled": 0, "temporary": 1, "approved_premises": 5, "nfa": 1,
+                    "not_recorded": 0,
+                },
+                "occupation": {
+                    "employed": 0, "training": 0, "education": 0, "volunteering": 0, "none": 7,
+                    "unable": 0, "not_recorded": 0,
+                },
+            },
+            **{point: nobody_due() for point in ("3m", "6m", "12m")},
         },
-        "occupation": {
-            "employed": 3, "training": 2, "education": 0, "volunteering": 0, "none": 5,
-            "unable": 0,
+        # Five men had 25 to 29 days of in-reach before release, two 260 and 261 days (8.5
+        # months): the median is the fourth, 28 days (0.9 months). None of the six in the
+        # community at the end has been out two years.
+        "clock": {
+            "releases": 7, "releases_with_in_reach": 7, "at_least_6m_in_reach": 2,
+            "median_in_reach_months": 0.9, "in_community": 6, "past_two_years": 0,
         },
     }  # fmt: skip
+
+
+def nobody_due() -> dict:
+    return {
+        "releases": 0,
+        "accommodation": dict.fromkeys([*Accommodation.values, "not_recorded"], 0),
+        "occupation": dict.fromkeys([*Occupation.values, "not_recorded"], 0),
+    }
 
 
 def build_small_quarter(service, manager, quarter, people: People) -> None:
@@ -342,14 +369,22 @@ def test_the_commissioner_report_prints_each_count_hiding_small_ones(
     assert row(text, "Sun", "fewer than 5") and not shows_count(text, "Sun", 5)
     assert row(text, "Mon", 0)
 
-    # Accommodation on release and work: shares of small groups are not shown.
+    # Accommodation and work on release: shares of small groups are not shown; every release
+    # is counted, so the not-recorded row says none are missing.
+    assert "Accommodation on release (releases in the quarter: 7)" in text
     assert row(text, "Approved premises", 5)
     assert row(text, "No fixed abode", "fewer than 5")
-    assert row(text, "Released to no fixed abode", "fewer than 5 not shown")
+    assert row(text, "No fixed abode, of every release due", "fewer than 5 not shown")
     assert row(text, "Settled", 0)
-    assert row(text, "Not in work, training or education", 5)
-    assert row(text, "In work", "fewer than 5")
-    assert row(text, "In work, training or education", "5 50%")
+    assert row(text, "Not recorded", 0)
+    assert row(text, "Not in work, training or education", 7)
+    assert row(text, "In work, training or education, of every release due", "0 0%")
+    assert "3 months after release (releases due: 0)" in text
+
+    # The service's time limits.
+    assert row(text, "Median months of in-reach before release", "0.9 months")
+    assert row(text, "Released after at least 6 months of in-reach", "fewer than 5 not shown")
+    assert row(text, "In the community past 24 months since release (at the quarter's end)", "0 0%")
 
     # No one can be identified from it.
     assert people.leaks(text) == []
@@ -391,7 +426,8 @@ def test_the_national_rollup_adds_up_only_approved_reports(
     first, sent = services.request_national_rollup(actor=commissioner, quarter=quarter)
     assert sent and first.status == ReportStatus.SUCCEEDED, first.error_message
     assert first.figures == merseyside | {
-        "median_months_in_service": None,
+        "median_months_in_service": None,  # medians do not add up
+        "clock": merseyside["clock"] | {"median_in_reach_months": None},
         "days": ReportRequest.objects.get(pk=ours.pk).figures["days"],  # only the approved one's
     }
     text = read_pdf(first).text
