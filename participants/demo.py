@@ -125,7 +125,15 @@ def _seed_service(key: str, service: Service, offset: int) -> None:
             pnc_number=f"{born[0] % 100 + 18:02d}/{seq * 1301 + 5:07d}{'ABCDEFGHJK'[seq % 10]}",
             nhs_number=nhs_number(seq),
             current_prison=prisons[number % 2],
-            expected_release_date=today + datetime.timedelta(days=90 + number * 10),
+            # Jamal, still in custody, is due out in ten weeks ("Upcoming releases"); the others
+            # were due out on the day their journey releases them.
+            expected_release_date=(
+                today + datetime.timedelta(weeks=10)
+                if journey == "custody"
+                else received + datetime.timedelta(days=RELEASED_AFTER + 31)
+                if journey != "waiting"
+                else today + datetime.timedelta(days=400)
+            ),
             sentence_type=Referral.SentenceType.DETERMINATE
             if number % 3
             else Referral.SentenceType.IPP,
@@ -199,11 +207,16 @@ def _seed_service(key: str, service: Service, offset: int) -> None:
         _walk_journey(participant, journey, started, oms[number % 2], manager, today)
 
 
+# Days from the start of in-reach to release; a recalled man was recalled last week.
+RELEASED_AFTER = 120
+RECALLED_DAYS_AGO = 7
+
+
 def _walk_journey(participant, journey, started, om, manager, today):
     if journey == "custody":
         ReleasePlan.objects.create(
             participant=participant,
-            planned_release_date=today + datetime.timedelta(days=45),
+            planned_release_date=participant.expected_release_date,
             collected_by=f"{om.full_name} and keyworker, 08:00 at the gate",
             collection_done=True,
             first_night="Approved premises, Canning Street",
@@ -213,7 +226,7 @@ def _walk_journey(participant, journey, started, om, manager, today):
             first_appointments="Probation 11:00 on release day; the centre 14:00",
         )
         return
-    release_day = started + datetime.timedelta(days=120)
+    release_day = started + datetime.timedelta(days=RELEASED_AFTER)
     ReleasePlan.objects.create(
         participant=participant,
         planned_release_date=release_day,
@@ -253,7 +266,11 @@ def _walk_journey(participant, journey, started, om, manager, today):
     if journey == "community":
         return
     if journey in ("recalled", "re_released"):
-        recall_day = release_day + datetime.timedelta(days=150)
+        recall_day = (
+            today - datetime.timedelta(days=RECALLED_DAYS_AGO)
+            if journey == "recalled"
+            else release_day + datetime.timedelta(days=150)
+        )
         services.change_stage(
             participant=participant,
             actor=om,

@@ -31,7 +31,9 @@ CONTINGENCY = (
 )
 
 # Which plan story each demo participant gets, by position in the caseload.
-STORIES = ("approved", "submitted", "returned", "overdue", "approved", "draft", "approved")
+# By family name: Ashworth, Doherty, Kennedy, McBride, Okoro, Tierney, Whitfield. McBride's
+# offender manager is the demo one (Rebecca Tait at Mersey), so his submitted plan waits for her.
+STORIES = ("approved", "overdue", "returned", "submitted", "approved", "draft", "approved")
 
 
 def _team_member(participant: Participant, role: str) -> User | None:

@@ -1,10 +1,11 @@
-"""Twelve weeks of realistic attendance, today's sessions, notes, and one man nearing the
-recall-review threshold."""
+"""Twelve weeks of realistic attendance, today's sessions (one waiting for its register), notes,
+one man nearing the recall-review threshold and one attending 2 of his 4 expected days."""
 
 import datetime
 
 from django.utils import timezone
 
+from participants.clock import stage_history_of
 from participants.models import Participant, Stage
 from resettle.accounts.models import User
 from resettle.core.demo import demo_email
@@ -34,6 +35,18 @@ def _outcome_for(
     return Outcome.ATTENDED, ""
 
 
+# Four days a week, as the demo plans expect. One man comes only on Tuesdays and Thursdays: he
+# attends 2 of his 4 expected days, every session he is booked on, so his session compliance is
+# high while his days fall short, and the Sessions tab shows both.
+WEEKLY = (
+    (0, "Monday allotment group"),
+    (1, "Tuesday community group"),
+    (2, "Wednesday employment workshop"),
+    (3, "Thursday cooking group"),
+)
+HALF_DAYS = (1, 3)
+
+
 def seed_sessions(demo_services) -> None:
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
@@ -42,23 +55,35 @@ def seed_sessions(demo_services) -> None:
             continue
         keyworker = User.objects.get(email=demo_email("keyworker", key))
         colleague = User.objects.get(email=demo_email("keyworker2", key))
-        people = list(
-            Participant.objects.filter(
-                service=service, stage__in=[Stage.COMMUNITY, Stage.MOVE_ON]
-            ).order_by("family_name")
+        # Everyone on licence at some point of the twelve weeks (a man recalled last week
+        # came until then): each is booked only on the days he was on licence.
+        men = list(
+            Participant.objects.filter(service=service)
+            .exclude(stage__in=[Stage.WAITING, Stage.ENDED])
+            .order_by("family_name")
         )
+        histories = {man.pk: stage_history_of(man) for man in men}
+        people = [man for man in men if man.stage in (Stage.COMMUNITY, Stage.MOVE_ON)]
         if not people:
             continue
         nearing = people[0]
+        half = [man for man in people if man.stage == Stage.COMMUNITY][-1]
         session_index = 0
         for week in range(WEEKS, 0, -1):
             week_start = monday - datetime.timedelta(weeks=week)
-            for offset, title in ((1, "Tuesday community group"), (3, "Thursday cooking group")):
+            for offset, title in WEEKLY:
                 day = week_start + datetime.timedelta(days=offset)
+                booked = [
+                    man
+                    for man in men
+                    if histories[man.pk].on_licence_on(day) and (man != half or offset in HALF_DAYS)
+                ]
+                if not booked:
+                    continue
                 session = services.create_session(
                     service=service, actor=keyworker, session_type="group", title=title,
                     starts_at=_at(day, 10), ends_at=_at(day, 12), location_kind="centre",
-                    staff=[keyworker, colleague], participants=people,
+                    staff=[keyworker, colleague], participants=booked,
                 )  # fmt: skip
                 for person_index, attendance in enumerate(
                     session.attendances.select_related("participant")
@@ -73,6 +98,14 @@ def seed_sessions(demo_services) -> None:
                         actor=keyworker,
                     )
                 session_index += 1
+        # Earlier today: a group whose register is still to be taken.
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        morning = max(now - datetime.timedelta(hours=2), now.replace(hour=0, minute=0))
+        morning_group = services.create_session(
+            service=service, actor=keyworker, session_type="group", title="Morning check-in group",
+            starts_at=morning, ends_at=morning + datetime.timedelta(hours=1), location_kind="centre",
+            staff=[keyworker, colleague], participants=people,
+        )  # fmt: skip
         # A key-work session that has ended without an outcome, and a group still to come.
         now = timezone.localtime().replace(second=0, microsecond=0)
         earlier, later = now - datetime.timedelta(hours=3), now + datetime.timedelta(hours=2)
@@ -90,6 +123,7 @@ def seed_sessions(demo_services) -> None:
             Session.objects.filter(
                 service=service, session_type="group", starts_at__lt=timezone.now()
             )
+            .exclude(pk=morning_group.pk)
             .order_by("-starts_at")
             .first()
         )
