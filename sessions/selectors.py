@@ -133,35 +133,39 @@ def risk_concerns_for(user) -> list[SessionNote]:
 
 
 def enforcement_prompts_for(user) -> list:
-    """Men allocated to this offender manager whose absences call for a decision."""
+    """Men allocated to this offender manager whose absences call for a decision, each with
+    both measures over the last four full weeks: a fixed number of reads however many men."""
     from participants.models import Participant, Stage
 
-    from .compliance import compliance_rate, days_by_man, enforcement_prompt
+    from .compliance import compliance_rates, days_by_man, enforcement_prompts
 
     access = access_for(user)
-    people = Participant.objects.visible_to(access).filter(
-        access.in_team(),
-        Exists(
-            Attendance.objects.filter(participant=OuterRef("pk"), outcome="unacceptable_absence")
-        ),
-        service_id__in=access.service_ids([Role.OFFENDER_MANAGER]),
-        stage__in=[Stage.COMMUNITY, Stage.MOVE_ON],
+    people = list(
+        Participant.objects.visible_to(access).filter(
+            access.in_team(),
+            Exists(
+                Attendance.objects.filter(
+                    participant=OuterRef("pk"), outcome="unacceptable_absence"
+                )
+            ),
+            service_id__in=access.service_ids([Role.OFFENDER_MANAGER]),
+            stage__in=[Stage.COMMUNITY, Stage.MOVE_ON],
+        )
     )
-    prompts = []
-    for person in people:
-        prompt = enforcement_prompt(person)
-        if prompt is not None:
-            prompts.append((person, prompt))
+    found = enforcement_prompts(people)
+    prompts = [(person, found[person.pk]) for person in people if person.pk in found]
     if not prompts:
         return prompts
-    # Both measures beside each prompt, over the last four full weeks (one read for them all).
+    # Both measures beside each prompt, over the last four full weeks (one read for each).
     today = timezone.localdate()
     last_sunday = today - datetime.timedelta(days=today.weekday() + 1)
     first_monday = last_sunday - datetime.timedelta(days=27)
+    prompted = [p for p, _ in prompts]
     days = days_by_man(
-        Participant.objects.filter(pk__in=[p.pk for p, _ in prompts]), first_monday, last_sunday
+        Participant.objects.filter(pk__in=[p.pk for p in prompted]), first_monday, last_sunday
     )
+    rates = compliance_rates(prompted, first_monday, last_sunday)
     for person, _prompt in prompts:
         person.recent_days = days[person.pk]
-        person.recent_sessions = compliance_rate(person, first_monday, last_sunday)
+        person.recent_sessions = rates[person.pk]
     return prompts

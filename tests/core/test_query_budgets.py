@@ -20,7 +20,9 @@ from participants import services as participant_services
 from participants.models import Participant
 from riskplans import services as plan_services
 from sessions import services as session_services
+from sessions.models import Attendance
 from tests.participants.test_query_budgets import (
+    add_participants,
     allocate_some,
     fill_to,
     loose_shape,
@@ -72,11 +74,30 @@ def a_session(service, personas, men, *, hours_ago: int) -> None:
     )  # fmt: skip
 
 
+def clock_and_prompt_rows(service, personas, *, prompted, due_out) -> None:
+    """Men whose absences prompt their offender manager (in the community, an unacceptable
+    absence two days ago) and men due out of custody in five weeks (Upcoming releases)."""
+    starts = timezone.now() - datetime.timedelta(days=2)
+    session = session_services.create_session(
+        service=service, actor=personas["keyworker"], session_type="group", starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1), location_kind="centre",
+        participants=prompted, staff=[personas["keyworker"]],
+    )  # fmt: skip
+    Attendance.objects.filter(session=session).update(
+        outcome="unacceptable_absence", recorded_by=personas["keyworker"], recorded_at=starts
+    )
+    Participant.objects.filter(pk__in=[m.pk for m in prompted]).update(stage="community")
+    Participant.objects.filter(pk__in=[m.pk for m in due_out]).update(
+        stage="in_reach", expected_release_date=timezone.localdate() + datetime.timedelta(weeks=5)
+    )
+
+
 def grow_the_service(service, personas) -> None:
     """Many rows for every panel of every home page."""
     keyworker = personas["keyworker"]
     new = fill_to(service, LARGE)
     allocate_some(new, personas, every=1, keyworker=keyworker)
+    clock_and_prompt_rows(service, personas, prompted=new[10:20], due_out=new[20:30])
     men = [*Participant.objects.exclude(pk__in=[m.pk for m in new]), *new]
     Participant.objects.filter(pk__in=[m.pk for m in men[::2]]).update(
         plan_review_due_on=timezone.localdate() - datetime.timedelta(days=3)
@@ -112,6 +133,9 @@ def test_home_page_costs_the_same_however_much_the_service_holds(
     url = reverse("core:home")
     # The small service has one of each panel's rows too: a panel with none reads nothing more.
     a_session(service, personas, [participant], hours_ago=1)
+    due_out = add_participants(service, 1)
+    allocate_some(due_out, personas, every=1, keyworker=personas["keyworker"])
+    clock_and_prompt_rows(service, personas, prompted=[participant], due_out=due_out)
     client.get(url)  # warm-up: per-process caches are not data
     small, small_sql = queries_for(client, url)
     grow_the_service(service, personas)
