@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -9,8 +10,8 @@ from simple_history.models import HistoricalRecords
 from participants.models import Participant
 from resettle.access import Access, access_for
 from resettle.accounts.models import Service
-from resettle.accounts.roles import CASE_ROLES
-from resettle.core.validators import NARRATIVE_TEXT, NOTE_TEXT, text_limit
+from resettle.accounts.roles import CASE_ROLES, FIXED_AGENCY, Role
+from resettle.core.validators import BRIEF_TEXT, NARRATIVE_TEXT, NOTE_TEXT, text_limit
 
 
 class SessionType(models.TextChoices):
@@ -181,6 +182,16 @@ class Visibility(models.TextChoices):
     HEALTH = "health", "Health only (NHS staff)"
     PROBATION = "probation", "Probation only"
 
+    @classmethod
+    def open_to(cls, agency: str | None) -> list[str]:
+        """The visibilities a note may have for someone of this agency to read it: shared,
+        and their own agency's (a visibility is named by the agency it is restricted to)."""
+        return [cls.SHARED, *([agency] if agency in cls.values else [])]
+
+
+# A man's offender manager always works for probation.
+OFFENDER_MANAGER_AGENCY = FIXED_AGENCY[Role.OFFENDER_MANAGER]
+
 
 class SessionNote(models.Model):
     """What happened in a session with one man: a summary, the narrative, any risk concern."""
@@ -203,6 +214,14 @@ class SessionNote(models.Model):
     visibility = models.CharField(
         max_length=20, choices=Visibility.choices, default=Visibility.SHARED
     )
+    # A risk concern in a note his offender manager may not read (health only) alerts the OM
+    # all the same: this is the part of it everyone in his team may read.
+    risk_concern_shared = models.TextField(
+        "what the offender manager needs to know",
+        blank=True,
+        help_text="Needed when a note with a risk concern is not shared with probation",
+        **text_limit(BRIEF_TEXT),
+    )
     risk_concern_seen_at = models.DateTimeField(null=True, blank=True)
     risk_concern_seen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -219,6 +238,25 @@ class SessionNote(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def concern_hidden_from_om(self) -> bool:
+        """A risk concern his offender manager may not read where it is written."""
+        return bool(self.risk_concern) and self.visibility not in Visibility.open_to(
+            OFFENDER_MANAGER_AGENCY
+        )
+
+    def concern_for(self, readable: bool) -> str:
+        """The risk concern as shown to someone who may (or may not) read the note."""
+        if readable:
+            return self.risk_concern
+        return self.risk_concern_shared if self.risk_concern else ""
+
+    @staticmethod
+    def fingerprint(shown: str) -> str:
+        """Names the text shown beside "Mark as seen": marking it seen says which text was
+        read, so a concern changed since the page was shown is not marked seen unread."""
+        return hashlib.sha256(shown.strip().replace("\r\n", "\n").encode()).hexdigest()[:16]
 
     def pathway_labels(self) -> list[str]:
         from participants.models import Pathway
