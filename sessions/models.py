@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from participants.models import Participant
+from participants.models import Participant, Pathway
 from resettle.access import Access, access_for
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, FIXED_AGENCY, Role
 from resettle.core.validators import BRIEF_TEXT, NARRATIVE_TEXT, NOTE_TEXT, text_limit
+from resettle.core.words import date_in_words
 
 
 class SessionType(models.TextChoices):
@@ -100,6 +101,10 @@ class Session(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.get_session_type_display()
+
+    def in_words(self) -> str:
+        """As a record that links to it names it (resettle.core.words)."""
+        return f"{self.display_title}, {date_in_words(timezone.localtime(self.starts_at).date())}"
 
     @property
     def is_group(self) -> bool:
@@ -229,6 +234,8 @@ class SessionNote(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
+    LIST_CHOICES = {"pathways": Pathway.choices}
+
     # The author may correct a note this long after writing it; after that, only addenda.
     EDIT_WINDOW_MINUTES = 30
 
@@ -259,8 +266,6 @@ class SessionNote(models.Model):
         return hashlib.sha256(shown.strip().replace("\r\n", "\n").encode()).hexdigest()[:16]
 
     def pathway_labels(self) -> list[str]:
-        from participants.models import Pathway
-
         labels = dict(Pathway.choices)
         return [labels.get(code, code) for code in self.pathways]
 
@@ -337,6 +342,9 @@ class EnforcementDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.decided_on:%d/%m/%Y})"
 
+    def in_words(self) -> str:
+        return f"{self.get_decision_display()}, {date_in_words(self.decided_on)}"
+
 
 class RecallDecision(models.Model):
     """The record behind "recall considered": why, what was tried, and what was decided."""
@@ -357,6 +365,8 @@ class RecallDecision(models.Model):
         STANDARD = "standard", "Standard recall"
         FIXED_TERM = "fixed_term", "Fixed-term recall"
         NO_RECALL = "no_recall", "No recall"
+
+    LIST_CHOICES = {"alternatives_tried": Alternative.choices}
 
     enforcement = models.OneToOneField(
         EnforcementDecision, on_delete=models.CASCADE, related_name="recall_decision"
