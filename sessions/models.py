@@ -247,6 +247,11 @@ class SessionNote(models.Model):
         return self.summary
 
     @property
+    def kept_to(self) -> str:
+        """The note's sharing as a sentence names it: health-only, probation-only or shared."""
+        return "shared" if self.visibility == Visibility.SHARED else f"{self.visibility}-only"
+
+    @property
     def concern_hidden_from_om(self) -> bool:
         """A risk concern his offender manager may not read where it is written."""
         return bool(self.risk_concern) and self.visibility not in Visibility.open_to(

@@ -347,6 +347,23 @@ def _note_event(note: SessionNote, actor, title: str) -> None:
     )
 
 
+def _concern_event(note: SessionNote, actor) -> None:
+    """A concern his offender manager may not read is on everyone's timeline all the same,
+    in the words shared for it; others, with the note's own visibility."""
+    if not note.concern_hidden_from_om:
+        _note_event(note, actor, "Risk concern raised")
+        return
+    record_event(
+        participant=note.participant,
+        category="note",
+        title=f"Risk concern raised (in a {note.kept_to} note)",
+        detail=f"What the offender manager needs to know: {note.risk_concern_shared}",
+        actor=actor,
+        occurred_at=note.session.starts_at,
+        link=reverse("keywork:session_detail", args=[note.session_id]),
+    )
+
+
 def _or_list(words: list[str]) -> str:
     return " or ".join(f"“{word}”" for word in words)
 
@@ -402,7 +419,7 @@ def add_note(
     note.save()
     _note_event(note, actor, f"Note: {session.display_title}")
     if note.risk_concern:
-        _note_event(note, actor, "Risk concern raised")
+        _concern_event(note, actor)
     return note
 
 
@@ -423,7 +440,7 @@ def edit_note(*, note: SessionNote, actor: User, changes: dict) -> SessionNote:
     _check_note(locked, actor, locked.session.service_id)
     locked.save()
     if raised_concern:
-        _note_event(locked, actor, "Risk concern raised")
+        _concern_event(locked, actor)
     return locked
 
 

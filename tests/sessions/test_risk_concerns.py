@@ -340,3 +340,14 @@ def test_an_old_concern_without_a_summary_can_still_be_marked_seen(
         "Risk concern seen by his offender manager, with no shared summary to read "
         "(its writer: Aisha Rahman)"
     )
+
+
+def test_his_timeline_tells_everyone_what_the_om_needs_to_know(
+    client_for, personas, session, participant
+):
+    health_note(session, participant, personas["keyworker"])
+    url = reverse("participants:timeline", args=[participant.pk])
+    body = client_for(personas["offender_manager"]).get(url).content.decode()
+    assert "Risk concern raised (in a health-only note)" in body
+    assert f"What the offender manager needs to know: {SHARED}" in body
+    assert CONCERN not in body
