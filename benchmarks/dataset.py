@@ -185,7 +185,8 @@ class Dataset:
             Attendance: "id session_id participant_id outcome absence_reason rescheduled_by "
             "recorded_by_id recorded_at session_starts_at",
             SessionNote: "id session_id participant_id author_id summary narrative pathways "
-            "risk_concern visibility risk_concern_seen_at risk_concern_seen_by_id created_at",
+            "risk_concern visibility risk_concern_seen_at risk_concern_seen_by_id created_at "
+            "risk_concern_shared",
             NoteAddendum: "id note_id author_id text created_at",
             EnforcementDecision: "id participant_id decision reason decided_on decided_by_id "
             "absences_counted created_at",

@@ -87,6 +87,11 @@ class ActionTaken(models.TextChoices):
 class CrisisCall(models.Model):
     """A call to the out-of-hours crisis line. It need not be about a known participant."""
 
+    LIST_CHOICES = {
+        "risk_indicators": RiskIndicator.choices,
+        "actions_taken": ActionTaken.choices,
+    }
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="crisis_calls")
     participant = models.ForeignKey(

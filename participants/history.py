@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from resettle import access
 from resettle.accounts.models import User
+from resettle.core.words import in_words, load_related, related_keys
 
 from .models import (
     Allocation,
@@ -172,19 +173,38 @@ def change_history(participant: Participant, user, page: int = 1) -> HistoryPage
         for area_index, history_ids in wanted.items()
         for version in _versions_by_id(readable[area_index].model, history_ids)
     }
-    authors = User.objects.in_bulk(
-        {versions[(area_index, history_id)].history_user_id for area_index, history_id, *_ in shown}
-        - {None}
-    )
-    rows = []
+    raw = []
     for area_index, history_id, previous_id, _ in shown:
         record = versions[(area_index, history_id)]
+        previous = versions.get((area_index, previous_id))
+        raw.append((area_index, record, _raw_changes(record, previous, participant)))
+    # Every record the page names (its authors, and whoever or whatever a changed field
+    # links to) read in one query per kind; he is the one in hand.
+    keys = [(User, record.history_user_id) for _, record, _ in raw]
+    keys += [
+        key
+        for _, record, changes in raw
+        for field, old, new in changes
+        for value in (old, new)
+        for key in related_keys(record.instance_type, field, value)
+    ]
+    related = load_related(keys, known={(Participant, participant.pk): participant})
+    rows = []
+    for area_index, record, changes in raw:
+        model = record.instance_type
         rows.append(
             {
                 "area": _AREAS[area_index].label,
                 "record": record,
-                "who": authors.get(record.history_user_id),
-                "changes": _diff(record, versions.get((area_index, previous_id))),
+                "who": related.get((User, record.history_user_id)),
+                "changes": [
+                    {
+                        "field": _label(record, field),
+                        "old": in_words(model, field, old, related),
+                        "new": in_words(model, field, new, related),
+                    }
+                    for field, old, new in changes
+                ],
             }
         )
     return HistoryPage(rows=rows, number=page, has_next=len(picked) > PAGE_SIZE)
@@ -201,12 +221,25 @@ def _versions_by_id(historical_model, history_ids):
     )
 
 
-def _diff(record, previous) -> list[dict]:
+def _raw_changes(record, previous, participant) -> list[tuple[str, object, object]]:
+    """(field, before, after) as saved: each field changed since the version before, or, for
+    a record just created, each field it was created with (blank ones, its own id and his link
+    left out)."""
+    if record.history_type == "+":
+        return [
+            (field.name, None, value)
+            for field in record.tracked_fields
+            if field.editable
+            and field.name not in IGNORED_FIELDS
+            and not field.primary_key
+            and (value := getattr(record, field.attname)) not in (None, "", [], {})
+            and not (field.is_relation and value == participant.pk)
+        ]
     if record.history_type != "~" or previous is None:
         return []
     delta = record.diff_against(previous)
     return [
-        {"field": _label(record, change.field), "old": change.old, "new": change.new}
+        (change.field, change.old, change.new)
         for change in delta.changes
         if change.field not in IGNORED_FIELDS
     ]
@@ -214,6 +247,7 @@ def _diff(record, previous) -> list[dict]:
 
 def _label(record, field: str) -> str:
     try:
-        return str(record.instance_type._meta.get_field(field).verbose_name).capitalize()
+        label = str(record.instance_type._meta.get_field(field).verbose_name)
     except Exception:
-        return field.replace("_", " ").capitalize()
+        label = field.replace("_", " ")
+    return label[:1].upper() + label[1:]

@@ -11,6 +11,7 @@ from resettle.access import Access, access_for
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, Role
 from resettle.core.validators import NOTE_TEXT, SHORT_TEXT, plain_text, text_limit
+from resettle.core.words import date_in_words
 
 
 class Stage(models.TextChoices):
@@ -314,6 +315,9 @@ class StageChange(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.effective_on:%d/%m/%Y}"
 
+    def in_words(self) -> str:
+        return f"{self.get_kind_display()} on {date_in_words(self.effective_on)}"
+
 
 class ReleasePlan(models.Model):
     """The release-day ("through the gate") plan: each item done or not."""
@@ -380,6 +384,9 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return f"Licence {self.starts_on:%d/%m/%Y} to {self.ends_on:%d/%m/%Y}"
+
+    def in_words(self) -> str:
+        return f"Licence {date_in_words(self.starts_on)} to {date_in_words(self.ends_on)}"
 
 
 class LicenceCondition(models.Model):

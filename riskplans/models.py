@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from participants.models import Participant
 from resettle.core.validators import NOTE_TEXT, SHORT_TEXT, text_limit
+from resettle.core.words import iso_date_in_words
 
 
 class Level(models.TextChoices):
@@ -160,6 +161,7 @@ class RiskManagementPlan(models.Model):
         settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name="written by"
     )
     actions = models.JSONField(default=list, blank=True)
+
     contingency_plan = models.TextField(
         help_text="What to do when the warning signs appear, including out of hours",
         **text_limit(NOTE_TEXT),
@@ -195,6 +197,16 @@ class RiskManagementPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Risk management plan v{self.number} ({self.get_status_display().lower()})"
+
+    @staticmethod
+    def actions_in_words(actions: list[dict]) -> str:
+        """The plan's actions as a history line or a comparison reads them."""
+        labels = dict(Pillar.choices)
+        return "\n".join(
+            f"{labels.get(a.get('pillar'), a.get('pillar'))}: {a.get('action')} "
+            f"({a.get('owner')}, {iso_date_in_words(a.get('due'))})"
+            for a in actions or []
+        )
 
     @property
     def is_editable(self) -> bool:

@@ -6,18 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Window
 from django.db.models.functions import Lag
-from django.utils import timezone
 
 from participants.history import versions_of
 from participants.models import Participant
 from resettle.access import access_for
 from resettle.accounts.roles import Role
 from resettle.core.params import ascii_int
+from resettle.core.words import in_words
 
 from .models import (
     Formulation,
     FormulationStatus,
-    Pillar,
     PlanStatus,
     RiskAssessment,
     RiskManagementPlan,
@@ -160,25 +159,9 @@ def _saved(participant: Participant, kind: str):
     return versions_of(HISTORY_KINDS[kind]["model"]).filter(participant_id=participant.pk)
 
 
-PILLAR_LABELS = dict(Pillar.choices)
-
-
 def _display(record, field: str) -> str:
-    value = getattr(record, field)
-    if field == "actions":
-        return "\n".join(
-            f"{PILLAR_LABELS.get(a.get('pillar'), a.get('pillar'))}: {a.get('action')} "
-            f"({a.get('owner')}, {a.get('due')})"
-            for a in value or []
-        )
-    display = getattr(record, f"get_{field}_display", None)
-    if callable(display):
-        return str(display())
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%-d %B %Y, %H:%M")
-    if isinstance(value, datetime.date):
-        return value.strftime("%-d %B %Y")
-    return "" if value is None else str(value)
+    # A link (agreed by) is read with the version: `compare` reads two versions only.
+    return in_words(record.instance_type, field, getattr(record, field))
 
 
 def compare(participant: Participant, kind: str, a: str | None, b: str | None) -> dict | None:

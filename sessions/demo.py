@@ -135,5 +135,6 @@ def seed_sessions(demo_services) -> None:
                     narrative="Said he had been drinking at the weekend. Agreed to see his GP.",
                     pathways=["drugs_alcohol", "family"], visibility="health",
                     risk_concern="Mentions wanting to see his ex-partner despite the non-contact condition",
+                    risk_concern_shared="He spoke of wanting to contact his ex-partner (non-contact condition): please call Aisha today",
                 ),
             )  # fmt: skip

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from participants.models import Pathway
 from resettle.core.forms import GovukDateField, PlainTextMixin
-from resettle.core.validators import NOTE_TEXT
+from resettle.core.validators import BRIEF_TEXT, NOTE_TEXT
 
 from .models import (
     AbsenceReason,
@@ -193,20 +193,56 @@ class NoteForm(PlainTextMixin, forms.ModelForm):
 
     class Meta:
         model = SessionNote
-        fields = ["summary", "narrative", "pathways", "risk_concern", "visibility"]
+        fields = [
+            "summary",
+            "narrative",
+            "pathways",
+            "risk_concern",
+            "visibility",
+            "risk_concern_shared",
+        ]
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 6}),
             "risk_concern": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect,
+            "risk_concern_shared": forms.Textarea(attrs={"rows": 2}),
         }
+        labels = {"risk_concern_shared": "What the offender manager needs to know"}
         help_texts = {
             "visibility": "Health-only notes are read by NHS staff; probation-only by probation staff. Others see that a restricted note exists.",
             "risk_concern": "Raising a concern alerts his offender manager",
+            "risk_concern_shared": (
+                f"Needed when the note has a risk concern and is not shared with probation: "
+                f"his offender manager cannot read the concern itself. Everyone in his team can "
+                f"read this. {BRIEF_TEXT} characters or fewer"
+            ),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, agency: str | None, **kwargs):
+        """`agency`: the writer's in the note's service. They are offered only the
+        visibilities that let them read their own note."""
         super().__init__(*args, **kwargs)
-        self.fields["visibility"].choices = list(Visibility.choices)
+        allowed = Visibility.open_to(agency)
+        self.fields["visibility"].choices = [
+            (value, label) for value, label in Visibility.choices if value in allowed
+        ]
+        self.fields["visibility"].error_messages["invalid_choice"] = (
+            "Choose who can read the note: you cannot give it a visibility that leaves you out"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        note = SessionNote(
+            risk_concern=cleaned.get("risk_concern", ""),
+            visibility=cleaned.get("visibility", Visibility.SHARED),
+        )
+        if note.concern_hidden_from_om and not cleaned.get("risk_concern_shared", "").strip():
+            self.add_error(
+                "risk_concern_shared",
+                "Say what the offender manager needs to know: this note is not shared with "
+                "probation, so he cannot read the risk concern itself",
+            )
+        return cleaned
 
 
 class AddendumForm(PlainTextMixin, forms.Form):

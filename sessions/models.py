@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -6,11 +7,12 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from participants.models import Participant
+from participants.models import Participant, Pathway
 from resettle.access import Access, access_for
 from resettle.accounts.models import Service
-from resettle.accounts.roles import CASE_ROLES
-from resettle.core.validators import NARRATIVE_TEXT, NOTE_TEXT, text_limit
+from resettle.accounts.roles import CASE_ROLES, FIXED_AGENCY, Role
+from resettle.core.validators import BRIEF_TEXT, NARRATIVE_TEXT, NOTE_TEXT, text_limit
+from resettle.core.words import date_in_words
 
 
 class SessionType(models.TextChoices):
@@ -100,6 +102,10 @@ class Session(models.Model):
     def display_title(self) -> str:
         return self.title or self.get_session_type_display()
 
+    def in_words(self) -> str:
+        """As a record that links to it names it (resettle.core.words)."""
+        return f"{self.display_title}, {date_in_words(timezone.localtime(self.starts_at).date())}"
+
     @property
     def is_group(self) -> bool:
         return self.session_type in GROUP_TYPES
@@ -181,6 +187,16 @@ class Visibility(models.TextChoices):
     HEALTH = "health", "Health only (NHS staff)"
     PROBATION = "probation", "Probation only"
 
+    @classmethod
+    def open_to(cls, agency: str | None) -> list[str]:
+        """The visibilities a note may have for someone of this agency to read it: shared,
+        and their own agency's (a visibility is named by the agency it is restricted to)."""
+        return [cls.SHARED, *([agency] if agency in cls.values else [])]
+
+
+# A man's offender manager always works for probation.
+OFFENDER_MANAGER_AGENCY = FIXED_AGENCY[Role.OFFENDER_MANAGER]
+
 
 class SessionNote(models.Model):
     """What happened in a session with one man: a summary, the narrative, any risk concern."""
@@ -203,12 +219,22 @@ class SessionNote(models.Model):
     visibility = models.CharField(
         max_length=20, choices=Visibility.choices, default=Visibility.SHARED
     )
+    # A risk concern in a note his offender manager may not read (health only) alerts the OM
+    # all the same: this is the part of it everyone in his team may read.
+    risk_concern_shared = models.TextField(
+        "what the offender manager needs to know",
+        blank=True,
+        help_text="Needed when a note with a risk concern is not shared with probation",
+        **text_limit(BRIEF_TEXT),
+    )
     risk_concern_seen_at = models.DateTimeField(null=True, blank=True)
     risk_concern_seen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    LIST_CHOICES = {"pathways": Pathway.choices}
 
     # The author may correct a note this long after writing it; after that, only addenda.
     EDIT_WINDOW_MINUTES = 30
@@ -220,9 +246,31 @@ class SessionNote(models.Model):
     def __str__(self) -> str:
         return self.summary
 
-    def pathway_labels(self) -> list[str]:
-        from participants.models import Pathway
+    @property
+    def kept_to(self) -> str:
+        """The note's sharing as a sentence names it: health-only, probation-only or shared."""
+        return "shared" if self.visibility == Visibility.SHARED else f"{self.visibility}-only"
 
+    @property
+    def concern_hidden_from_om(self) -> bool:
+        """A risk concern his offender manager may not read where it is written."""
+        return bool(self.risk_concern) and self.visibility not in Visibility.open_to(
+            OFFENDER_MANAGER_AGENCY
+        )
+
+    def concern_for(self, readable: bool) -> str:
+        """The risk concern as shown to someone who may (or may not) read the note."""
+        if readable:
+            return self.risk_concern
+        return self.risk_concern_shared if self.risk_concern else ""
+
+    @staticmethod
+    def fingerprint(shown: str) -> str:
+        """Names the text shown beside "Mark as seen": marking it seen says which text was
+        read, so a concern changed since the page was shown is not marked seen unread."""
+        return hashlib.sha256(shown.strip().replace("\r\n", "\n").encode()).hexdigest()[:16]
+
+    def pathway_labels(self) -> list[str]:
         labels = dict(Pathway.choices)
         return [labels.get(code, code) for code in self.pathways]
 
@@ -299,6 +347,9 @@ class EnforcementDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.decided_on:%d/%m/%Y})"
 
+    def in_words(self) -> str:
+        return f"{self.get_decision_display()}, {date_in_words(self.decided_on)}"
+
 
 class RecallDecision(models.Model):
     """The record behind "recall considered": why, what was tried, and what was decided."""
@@ -319,6 +370,8 @@ class RecallDecision(models.Model):
         STANDARD = "standard", "Standard recall"
         FIXED_TERM = "fixed_term", "Fixed-term recall"
         NO_RECALL = "no_recall", "No recall"
+
+    LIST_CHOICES = {"alternatives_tried": Alternative.choices}
 
     enforcement = models.OneToOneField(
         EnforcementDecision, on_delete=models.CASCADE, related_name="recall_decision"

@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
+from participants.access import may_recall
 from participants.timeline import may_read
 from resettle import access
 from resettle.access import access_for
@@ -76,6 +77,27 @@ def participant_sessions(participant):
     return participant.attendances.select_related("session").order_by("-session_starts_at", "-pk")
 
 
+def _show_concerns(user, notes: list[SessionNote], *, alerted: bool = False) -> None:
+    """What each note's risk concern shows this reader (`concern_text`: the concern itself
+    to those who may read the note, else what the offender manager needs to know, which all
+    his team may read), and whether "Mark as seen" is offered beside it (`may_mark_seen`, his
+    offender manager or the service manager, while unseen; `alerted`: the notes are their
+    alerts already) with the fingerprint of the text shown (`seen_token`)."""
+    readable: dict = {}
+    for note in notes:
+        if not note.risk_concern:
+            continue
+        key = (note.participant_id, note.visibility)
+        if key not in readable:
+            readable[key] = may_read(user, note.participant, note.visibility)
+        note.concern_readable = readable[key]
+        note.concern_text = note.concern_for(note.concern_readable)
+        note.seen_token = SessionNote.fingerprint(note.concern_text)
+        note.may_mark_seen = note.risk_concern_seen_at is None and (
+            alerted or may_recall(user, note.participant)
+        )
+
+
 def notes_for(user, participant, sessions: list[Session]) -> list[SessionNote]:
     """His notes on these sessions (the ones the page already holds), newest first, with
     restricted ones marked: others see that they exist, not what they say."""
@@ -83,7 +105,7 @@ def notes_for(user, participant, sessions: list[Session]) -> list[SessionNote]:
     addenda = NoteAddendum.objects.select_related("author")
     notes = list(
         participant.session_notes.filter(session_id__in=by_id)
-        .select_related("author")
+        .select_related("author", "risk_concern_seen_by")
         .prefetch_related(Prefetch("addenda", queryset=addenda))
         .order_by("-created_at")
     )
@@ -93,6 +115,8 @@ def notes_for(user, participant, sessions: list[Session]) -> list[SessionNote]:
             readable[note.visibility] = may_read(user, participant, note.visibility)
         note.restricted = not readable[note.visibility]
         note.session = by_id[note.session_id]
+        note.participant = participant
+    _show_concerns(user, notes)
     return notes
 
 
@@ -102,7 +126,7 @@ def session_notes(user, session: Session) -> list[SessionNote]:
     notes = list(
         access_for(user)
         .without_exclusions(session.notes.all(), participant_field="participant_id")
-        .select_related("author", "participant")
+        .select_related("author", "participant", "risk_concern_seen_by")
         .prefetch_related("addenda__author")
     )
     cache = {}
@@ -111,6 +135,7 @@ def session_notes(user, session: Session) -> list[SessionNote]:
         if key not in cache:
             cache[key] = may_read(user, note.participant, key)
         note.restricted = not cache[key]
+    _show_concerns(user, notes)
     return notes
 
 
@@ -120,7 +145,7 @@ def risk_concerns_for(user) -> list[SessionNote]:
     concerns = access.without_exclusions(
         SessionNote.objects.all(), participant_field="participant_id"
     )
-    return list(
+    notes = list(
         concerns.filter(
             access.in_team("participant_id"),
             risk_concern__gt="",
@@ -130,6 +155,8 @@ def risk_concerns_for(user) -> list[SessionNote]:
         .select_related("participant", "author", "session")
         .order_by("-created_at")[:20]
     )
+    _show_concerns(user, notes, alerted=True)
+    return notes
 
 
 def enforcement_prompts_for(user) -> list:

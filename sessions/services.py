@@ -17,10 +17,11 @@ from simple_history.utils import bulk_create_with_history
 from participants import services as participant_services
 from participants.access import may_recall
 from participants.models import Participant, Stage, StageChange
-from participants.timeline import record_event
+from participants.timeline import may_read, record_event
 from resettle.access import access_for
 from resettle.accounts.models import Service, User
 from resettle.audit import records_actor
+from resettle.core.validators import BRIEF_TEXT
 
 from .access import refuse_if_excluded
 from .models import (
@@ -33,6 +34,7 @@ from .models import (
     Session,
     SessionNote,
     SessionSeries,
+    Visibility,
 )
 
 MAX_SERIES_WEEKS = 26
@@ -345,6 +347,63 @@ def _note_event(note: SessionNote, actor, title: str) -> None:
     )
 
 
+def _concern_event(note: SessionNote, actor) -> None:
+    """A concern his offender manager may not read is on everyone's timeline all the same,
+    in the words shared for it; others, with the note's own visibility."""
+    if not note.concern_hidden_from_om:
+        _note_event(note, actor, "Risk concern raised")
+        return
+    record_event(
+        participant=note.participant,
+        category="note",
+        title=f"Risk concern raised (in a {note.kept_to} note)",
+        detail=f"What the offender manager needs to know: {note.risk_concern_shared}",
+        actor=actor,
+        occurred_at=note.session.starts_at,
+        link=reverse("keywork:session_detail", args=[note.session_id]),
+    )
+
+
+def _or_list(words: list[str]) -> str:
+    return " or ".join(f"“{word}”" for word in words)
+
+
+def _check_note(note: SessionNote, actor: User, service_id: int) -> None:
+    """The two rules of a note's sharing. Nobody gives a note a visibility that shuts their
+    own agency out (she could not read her own note). A risk concern his offender manager may
+    not read says, in a few words everyone in his team may read, what the OM needs to know;
+    a concern the OM may read needs no such summary, so none is kept."""
+    allowed = Visibility.open_to(access_for(actor).agency_in(service_id))
+    if note.visibility not in allowed:
+        raise ValidationError(
+            {
+                "visibility": f"You could not read a note marked “{note.get_visibility_display()}”:"
+                f" choose {_or_list([Visibility(v).label for v in allowed])}"
+            },
+            code="own_agency",
+        )
+    if not note.concern_hidden_from_om:
+        note.risk_concern_shared = ""
+        return
+    note.risk_concern_shared = note.risk_concern_shared.strip()
+    if not note.risk_concern_shared:
+        raise ValidationError(
+            {
+                "risk_concern_shared": "Say what the offender manager needs to know: this note "
+                "is not shared with probation, so he cannot read the risk concern itself"
+            },
+            code="shared_summary",
+        )
+    if len(note.risk_concern_shared) > BRIEF_TEXT:
+        raise ValidationError(
+            {
+                "risk_concern_shared": f"What the offender manager needs to know must be "
+                f"{BRIEF_TEXT:,} characters or fewer"
+            },
+            code="max_length",
+        )
+
+
 @refuses_excluded(lambda kw: [kw["participant"].pk])
 @records_actor
 @transaction.atomic
@@ -353,13 +412,14 @@ def add_note(
 ) -> SessionNote:
     if not session.attendances.filter(participant=participant).exists():
         raise ValidationError("He is not on this session", code="not_on_session")
+    _check_note(note, actor, session.service_id)
     note.session = session
     note.participant = participant
     note.author = actor
     note.save()
     _note_event(note, actor, f"Note: {session.display_title}")
     if note.risk_concern:
-        _note_event(note, actor, "Risk concern raised")
+        _concern_event(note, actor)
     return note
 
 
@@ -377,9 +437,10 @@ def edit_note(*, note: SessionNote, actor: User, changes: dict) -> SessionNote:
     raised_concern = bool(changes.get("risk_concern")) and not locked.risk_concern
     for field, value in changes.items():
         setattr(locked, field, value)
+    _check_note(locked, actor, locked.session.service_id)
     locked.save()
     if raised_concern:
-        _note_event(locked, actor, "Risk concern raised")
+        _concern_event(locked, actor)
     return locked
 
 
@@ -395,17 +456,35 @@ def add_addendum(*, note: SessionNote, actor: User, text: str) -> NoteAddendum:
 @refuses_excluded(lambda kw: [kw["note"].participant_id])
 @records_actor
 @transaction.atomic
-def mark_risk_concern_seen(*, note: SessionNote, actor: User) -> SessionNote:
-    note.risk_concern_seen_at = timezone.now()
-    note.risk_concern_seen_by = actor
-    note.save()
-    record_event(
-        participant=note.participant,
-        category="note",
-        title="Risk concern seen by his offender manager",
-        actor=actor,
-    )
-    return note
+def mark_risk_concern_seen(*, note: SessionNote, actor: User, shown: str) -> SessionNote:
+    """His offender manager (or the service manager) has read the concern: `shown` is the
+    fingerprint of the text the page showed beside "Mark as seen" (`SessionNote.fingerprint`),
+    so nobody marks seen a concern they were not shown, or one changed since.
+
+    Someone who may not read the note is shown what the OM needs to know. A concern from
+    before that summary was asked for has none: the page says whom to ask, and marking it seen
+    is accepted (refusing would leave it on his home page for good, as nobody can add the
+    summary after the note's edit window), with the timeline saying it was seen without one.
+    """
+    locked = SessionNote.objects.select_for_update().select_related("participant").get(pk=note.pk)
+    if not locked.risk_concern:
+        raise ValidationError("This note raises no risk concern", code="no_concern")
+    readable = may_read(actor, locked.participant, locked.visibility)
+    text = locked.concern_for(readable)
+    if shown != SessionNote.fingerprint(text):
+        raise ValidationError(
+            "The risk concern has changed since the page was shown, or was not shown: "
+            "read it, then mark it as seen",
+            code="not_shown",
+        )
+    locked.risk_concern_seen_at = timezone.now()
+    locked.risk_concern_seen_by = actor
+    locked.save()
+    title = "Risk concern seen by his offender manager"
+    if not text:
+        title += f", with no shared summary to read (its writer: {locked.author})"
+    record_event(participant=locked.participant, category="note", title=title, actor=actor)
+    return locked
 
 
 # --- Enforcement --------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def note_add(request, pk, participant_id):
     attendance = get_attendance_for(
         request.access, session, participant_id, may=SessionAction.WRITE_NOTE
     )
-    form = NoteForm(request.POST or None)
+    form = NoteForm(request.POST or None, agency=request.access.agency_in(session.service_id))
     if request.method == "POST" and form.is_valid():
         try:
             services.add_note(
@@ -274,7 +274,11 @@ def note_edit(request, note_id):
     if not note.editable_by(request.user):
         messages.error(request, "This note can no longer be changed: add an addendum instead")
         return redirect("keywork:note_addendum", note_id=note.pk)
-    form = NoteForm(request.POST or None, instance=note)
+    form = NoteForm(
+        request.POST or None,
+        instance=note,
+        agency=request.access.agency_in(note.session.service_id),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.edit_note(
@@ -316,9 +320,15 @@ def note_addendum(request, note_id):
 def risk_concern_seen(request, note_id):
     # The concern is addressed to the OM: acknowledging it reveals nothing of a restricted note.
     note = get_note_for(request.access, note_id, may=NoteAction.MARK_SEEN)
-    services.mark_risk_concern_seen(note=note, actor=request.user)
-    messages.success(request, "Risk concern marked as seen")
-    return redirect("core:home")
+    try:
+        services.mark_risk_concern_seen(
+            note=note, actor=request.user, shown=request.POST.get("shown", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Risk concern about {note.participant.full_name} marked as seen")
+    return redirect(local_next(request, reverse("core:home")))
 
 
 @case_roles

@@ -28,6 +28,8 @@ from sessions.models import (
     SessionSeries,
 )
 
+SHARED_CONCERN = "His risk may be rising: please call his keyworker today"
+
 
 class SessionsWriter(AccessWriter):
     """Sessions, attendance, notes, enforcement and recall decisions."""
@@ -366,6 +368,8 @@ class SessionsWriter(AccessWriter):
             None,
             None,
             created,
+            # What the offender manager needs to know, where he may not read the concern.
+            SHARED_CONCERN if concern and visibility == "health" else "",
         ]
         ds.add_history[SessionNote](tuple(note), "+", created, author.id)
         self._event(

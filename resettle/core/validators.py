@@ -57,8 +57,10 @@ class TextLimit(MaxLengthValidator):
             raise ValidationError(self.message, code=self.code, params=params)
 
 
-# Maximum lengths of free text, by use (a reason or short note; a note or assessment section;
-# a session or call narrative). A 20,000-character narrative is about eight pages.
+# Maximum lengths of free text, by use (what someone else needs to know at a glance, read in
+# an alert; a reason or short note; a note or assessment section; a session or call
+# narrative). A 20,000-character narrative is about eight pages.
+BRIEF_TEXT = 500
 SHORT_TEXT = 2_000
 NOTE_TEXT = 10_000
 NARRATIVE_TEXT = 20_000

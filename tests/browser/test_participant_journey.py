@@ -178,8 +178,8 @@ def test_service_manager_takes_a_man_from_referral_to_move_on(page, sign_in, per
     history = page.locator("main table").first.inner_text()
     assert "No changes recorded" not in history
     assert "Personal details: changed" in history
-    assert "Stage: added" in history
-    assert "Team: added" in history
+    assert "Stage: created" in history
+    assert "Team: created" in history
     assert "Release-day plan: changed" in history
     assert "Joanne Kirkby" in history
 

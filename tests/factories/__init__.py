@@ -6,12 +6,16 @@ from .participants import (
     allocate_team,
     days_ago,
 )
+from .sessions import AttendanceFactory, SessionFactory, SessionNoteFactory
 
 __all__ = [
+    "AttendanceFactory",
     "MembershipFactory",
     "ParticipantFactory",
     "ReferralFactory",
     "ServiceFactory",
+    "SessionFactory",
+    "SessionNoteFactory",
     "UserFactory",
     "accepted_participant",
     "allocate_team",

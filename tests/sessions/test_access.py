@@ -151,6 +151,7 @@ def record_of(participant, personas, service) -> dict:
             narrative="Says he has been sleeping badly since the row with his landlord.",
             risk_concern="Mentioned seeing his former partner in town",
             visibility=Visibility.HEALTH,
+            risk_concern_shared="He may be breaching his non-contact condition",
         ),
     )
     decision = services.record_enforcement(
@@ -300,7 +301,11 @@ def test_the_offender_manager_marks_the_risk_concern_seen(
 ):
     note = record["note"]
     browser = sign_in_as(client, client_for, personas, persona)
-    response = browser.post(post_url(record, "risk_concern_seen"))
+    # What the page showed them beside "Mark as seen": the concern to health staff, what the
+    # OM needs to know to probation.
+    readable = persona == "service_manager"
+    shown = SessionNote.fingerprint(note.concern_for(readable))
+    response = browser.post(post_url(record, "risk_concern_seen"), {"shown": shown})
     note.refresh_from_db()
     if expected == 200:
         assert response.status_code == 302
