@@ -106,6 +106,7 @@ CASELOAD_QUERIES = [
     pytest.param({}, id="default"),
     pytest.param({"sort": "-since"}, id="sorted"),
     pytest.param({"stage": "in_reach", "sort": "stage"}, id="stage-filter"),
+    pytest.param({"stage": "recalled"}, id="recalled-filter"),
     pytest.param({"q": "Okoro"}, id="search"),
     pytest.param({"keyworker": "offender_manager"}, id="allocated-to-filter"),
 ]

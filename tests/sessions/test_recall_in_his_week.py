@@ -303,7 +303,10 @@ def test_he_is_marked_recalled_on_the_caseload_identity_bar_and_crisis_summary(
         '<strong class="govuk-tag govuk-tag--blue" data-testid="stage-tag">'
         "In-reach (in custody)</strong>"
     ) in caseload
-    assert caseload.count("Recalled (") == 1  # Lee is not marked recalled
+    assert caseload.count('data-testid="stage-tag">Recalled') == 1  # Lee is not
+    recalled_only = page_text(om, reverse("participants:caseload") + "?stage=recalled")
+    assert "OKORO, Jamal" in recalled_only and "MOSS, Lee" not in recalled_only
+    assert '<option value="recalled" selected>Recalled (back in custody)</option>' in recalled_only
 
     identity_bar = page_text(om, reverse("participants:overview", args=[jamal.pk]))
     bar = identity_bar.split('data-testid="identity-bar"')[1].split("</div> </div> </div>")[0]
