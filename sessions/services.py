@@ -582,9 +582,8 @@ def apply_recall(*, change: StageChange, actor: User) -> RecallEffects:
                 "cancelled: recalled to custody"
             ),
             detail=(
-                f"{what}: {one_to_one} one-to-one cancelled, "
-                f"his place in {len(cancelled) - one_to_one} group session"
-                f"{'s' if len(cancelled) - one_to_one != 1 else ''} cancelled"
+                f"{what}: {_count(one_to_one, 'one-to-one session')} cancelled; his place in "
+                f"{_count(len(cancelled) - one_to_one, 'group session')} cancelled"
             ),
             actor=actor,
             link=reverse("keywork:participant_sessions", args=[participant.pk]),
@@ -609,6 +608,10 @@ def apply_recall(*, change: StageChange, actor: User) -> RecallEffects:
             link=reverse("keywork:participant_sessions", args=[participant.pk]),
         )
     return RecallEffects(cancelled=cancelled, closing_decision=closing)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 def _day(day: datetime.date) -> str:

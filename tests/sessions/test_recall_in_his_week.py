@@ -193,6 +193,13 @@ def test_a_recall_cancels_his_future_community_sessions_and_only_his_place_in_a_
     assert Session.objects.count() == 8
     cancelled = Attendance.objects.get(session=his_week["one_to_one"], participant=jamal)
     assert cancelled.history.order_by("-history_date").first().history_user == om
+    # His timeline says what happened to his week, in words.
+    event = jamal.timeline_events.get(category="session", title__contains="recalled")
+    assert event.title == "3 community sessions cancelled: recalled to custody"
+    assert event.detail.endswith(
+        f"recall from {long_date(days_ago(0))}: 2 one-to-one sessions cancelled; his place in "
+        "1 group session cancelled"
+    )
 
 
 @BOTH_PATHS
