@@ -443,8 +443,12 @@ class CaseloadFilterForm(forms.Form):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         from .models import Stage
+        from .selectors import RECALLED
 
-        self.fields["stage"].choices = [("", "All current stages"), *Stage.choices]
+        stages = list(Stage.choices)
+        after_in_reach = stages.index((Stage.IN_REACH, Stage.IN_REACH.label)) + 1
+        stages.insert(after_in_reach, (RECALLED, "Recalled (back in custody)"))
+        self.fields["stage"].choices = [("", "All current stages"), *stages]
         self.fields["keyworker"].choices = [("", "Anyone")] + [
             (str(person.pk), person.full_name) for person in staff
         ]

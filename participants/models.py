@@ -22,6 +22,11 @@ class Stage(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class RecallType(models.TextChoices):
+    FIXED_TERM = "fixed_term", "Fixed-term recall"
+    STANDARD = "standard", "Standard recall"
+
+
 class Pathway(models.TextChoices):
     ACCOMMODATION = "accommodation", "Accommodation"
     EMPLOYMENT = "employment", "Employment"
@@ -174,6 +179,16 @@ class Participant(models.Model):
     expected_release_date = models.DateField(null=True, blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.WAITING)
     stage_since = models.DateField()
+    # Kept by participants.services.change_stage: the type of his recall while he is in custody
+    # after one (in-reach since `stage_since`), blank at any other time. Lists read it from his
+    # own row, so marking a recalled man costs no query.
+    recall_type = models.CharField(
+        "in custody after a recall",
+        max_length=20,
+        choices=RecallType.choices,
+        blank=True,
+        default="",
+    )
     # Risk summary, kept by the riskplans services so lists can filter without joins.
     highest_rosh = models.CharField("highest RoSH", max_length=10, blank=True)
     mappa_category = models.CharField("MAPPA category", max_length=1, blank=True)
@@ -221,6 +236,21 @@ class Participant(models.Model):
     @property
     def rosh_label(self) -> str:
         return self.ROSH_LABELS.get(self.highest_rosh, "")
+
+    @property
+    def is_recalled(self) -> bool:
+        """In custody after a recall, as distinct from in-reach before his release."""
+        return self.stage == Stage.IN_REACH and bool(self.recall_type)
+
+    @property
+    def stage_label(self) -> str:
+        """His stage in words wherever he is listed or named: "Recalled (standard) since
+        3 December 2026" for a man back in custody after a recall, else the stage's name."""
+        if self.is_recalled:
+            kind = "fixed-term" if self.recall_type == RecallType.FIXED_TERM else "standard"
+            since = self.stage_since
+            return f"Recalled ({kind}) since {since.day} {since:%B %Y}"
+        return self.get_stage_display()
 
     def is_review_overdue(self, today: datetime.date) -> bool:
         return self.plan_review_due_on is not None and self.plan_review_due_on < today
@@ -274,9 +304,7 @@ class Goal(models.Model):
 class StageChange(models.Model):
     """One move between stages. Time spent in each stage is derived from these rows."""
 
-    class RecallType(models.TextChoices):
-        FIXED_TERM = "fixed_term", "Fixed-term recall"
-        STANDARD = "standard", "Standard recall"
+    RecallType = RecallType
 
     class Kind(models.TextChoices):
         ACCEPTED = "accepted", "Accepted onto the service"

@@ -82,6 +82,10 @@ def _unapproved_plan_status() -> Subquery:
     return Subquery(plans.order_by("-number").values("status")[:1])
 
 
+# A caseload filter beside the stages: men back in custody after a recall (in-reach too).
+RECALLED = "recalled"
+
+
 @dataclass(frozen=True)
 class CaseloadFilters:
     mine: bool = False
@@ -115,7 +119,9 @@ def caseload_rows(user, filters: CaseloadFilters) -> QuerySet[Participant]:
         participants = participants.filter(
             access.access_for(user).in_team(), service_id__in=allocatable_services
         )
-    if filters.stage in Stage.values:
+    if filters.stage == RECALLED:
+        participants = participants.filter(stage=Stage.IN_REACH).exclude(recall_type="")
+    elif filters.stage in Stage.values:
         participants = participants.filter(stage=filters.stage)
     else:
         participants = participants.exclude(stage=Stage.ENDED)

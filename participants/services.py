@@ -17,7 +17,7 @@ from resettle.audit import records_actor
 
 from . import erasure, retention, selectors
 from .access import may_ask_temporary_access, may_change, may_recall
-from .events import announce_significant_event
+from .events import announce_significant_event, announce_stage_change
 from .models import (
     Allocation,
     Contact,
@@ -470,6 +470,8 @@ def change_stage(
     )
     locked.stage = destination
     locked.stage_since = effective_on
+    # Marked "recalled" until his next move (re-release, or his case ending).
+    locked.recall_type = change.recall_type
     locked.version += 1
     locked.save()
     if kind in (StageChange.Kind.RELEASED, StageChange.Kind.RE_RELEASED):
@@ -491,6 +493,8 @@ def change_stage(
         actor=actor,
         occurred_at=at_start_of_day(effective_on),
     )
+    # What follows in other apps (a recall cancels his community sessions: sessions app).
+    announce_stage_change(change=change, actor=actor)
     return change
 
 

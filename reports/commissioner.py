@@ -374,7 +374,8 @@ def sections(counts: dict) -> list[Section]:
             percent(attendance.get(Outcome.UNACCEPTABLE_ABSENCE, 0), counted, of_people=False),
         ),
         Row(
-            "Not counted (cancelled by the service, rescheduled, sent home for a service issue)",
+            "Not counted (cancelled by the service or on his recall to custody, rescheduled, "
+            "sent home for a service issue)",
             cell(sum(attendance.get(code, 0) for code in compliance.NOT_COUNTED)),
         ),
     ]

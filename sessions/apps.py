@@ -8,6 +8,7 @@ class KeyworkConfig(AppConfig):
     verbose_name = "Appointments, sessions and licence compliance"
 
     def ready(self):
+        from participants.events import on_stage_change
         from participants.history import register_history
         from participants.record import RecordTab, register_tab
         from participants.retention import register_eraser
@@ -17,6 +18,7 @@ class KeyworkConfig(AppConfig):
         from .demo import seed_sessions
         from .history import AREAS
         from .retention import ERASER
+        from .services import follow_stage_change
 
         register_tab(RecordTab("sessions", "Sessions", "keywork:participant_sessions", 40))
         panels.register()
@@ -24,3 +26,4 @@ class KeyworkConfig(AppConfig):
         for area in AREAS:
             register_history(area)
         register_eraser(ERASER)
+        on_stage_change(follow_stage_change)

@@ -1,8 +1,10 @@
 """Licence compliance: every rule about what attendance counts, in one place.
 
 - Only enforceable sessions (attendance is a licence requirement) count.
-- Sessions the service cancelled, rescheduled sessions and "sent home (service issue)" are
-  neither compliance nor non-compliance: they are left out of the rate.
+- Sessions the service cancelled, rescheduled sessions, "sent home (service issue)" and
+  sessions cancelled by his recall to custody ("Cancelled: recalled to custody", set by
+  services.apply_recall) are neither compliance nor non-compliance: they are left out of the
+  rate. Nothing is expected of him in custody: those days expect nothing (below).
 - Attended, attended late and acceptable absences are compliant; failing to comply,
   being sent home for behaviour and unacceptable absences are not.
 - Unacceptable absences are counted over a rolling window of the service's policy (12 months
@@ -39,7 +41,12 @@ from riskplans.models import PlanStatus, RiskManagementPlan
 from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome
 
 NOT_COUNTED = frozenset(
-    {Outcome.CANCELLED_BY_SERVICE, Outcome.RESCHEDULED, Outcome.SENT_HOME_SERVICE}
+    {
+        Outcome.CANCELLED_BY_SERVICE,
+        Outcome.RESCHEDULED,
+        Outcome.SENT_HOME_SERVICE,
+        Outcome.CANCELLED_RECALLED,
+    }
 )
 COMPLIANT = frozenset({Outcome.ATTENDED, Outcome.LATE, Outcome.ACCEPTABLE_ABSENCE})
 NON_COMPLIANT = frozenset(

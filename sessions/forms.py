@@ -6,6 +6,7 @@ from resettle.core.forms import GovukDateField, PlainTextMixin
 from resettle.core.validators import BRIEF_TEXT, NOTE_TEXT
 
 from .models import (
+    RECORDABLE_OUTCOMES,
     AbsenceReason,
     EnforcementDecision,
     LocationKind,
@@ -79,7 +80,7 @@ class SessionForm(PlainTextMixin, forms.Form):
         self.fields["participants"].queryset = participants
         self.fields["staff"].queryset = staff
         self.fields["participants"].label_from_instance = lambda p: (
-            f"{p.full_name} ({p.get_stage_display()})"
+            f"{p.full_name} ({p.stage_label})"
         )
         self.fields["staff"].label_from_instance = lambda u: u.full_name
 
@@ -102,7 +103,9 @@ class SessionForm(PlainTextMixin, forms.Form):
 
 
 class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=RECORDABLE_OUTCOMES, widget=forms.RadioSelect
+    )
     absence_reason = forms.ChoiceField(
         label="Reason the absence is acceptable", required=False,
         choices=[("", "Choose a reason"), *AbsenceReason.choices], widget=forms.Select(attrs={"class": "govuk-select"}),
@@ -123,7 +126,7 @@ class RegisterForm(forms.Form):
             prefix = f"a{attendance.pk}"
             self.fields[f"{prefix}_outcome"] = forms.ChoiceField(
                 label=f"Outcome for {attendance.participant.full_name}", required=False,
-                choices=[("", "Not recorded yet"), *Outcome.choices],
+                choices=[("", "Not recorded yet"), *RECORDABLE_OUTCOMES],
                 widget=forms.Select(attrs={"class": "govuk-select"}),
                 initial=attendance.outcome,
             )  # fmt: skip
@@ -253,7 +256,11 @@ class AddendumForm(PlainTextMixin, forms.Form):
 
 class EnforcementForm(PlainTextMixin, forms.Form):
     decision = forms.ChoiceField(
-        label="Decision", choices=EnforcementDecision.Decision.choices, widget=forms.RadioSelect
+        label="Decision",
+        choices=[
+            (code, EnforcementDecision.Decision(code).label) for code in EnforcementDecision.CHOSEN
+        ],
+        widget=forms.RadioSelect,
     )
     decided_on = GovukDateField(label="Date of the decision", not_in_future=True)
     reason = forms.CharField(

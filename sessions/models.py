@@ -114,6 +114,15 @@ class Session(models.Model):
         return self.starts_at <= (now or timezone.now())
 
 
+def in_the_community(prefix: str = "") -> Q:
+    """Sessions held outside prison: neither an in-reach visit nor at a prison. A recall to
+    custody cancels his; in-reach work goes on in custody. `prefix` reaches a session through
+    a relation (e.g. "session__")."""
+    return ~Q(**{f"{prefix}session_type": SessionType.IN_REACH}) & ~Q(
+        **{f"{prefix}location_kind": LocationKind.PRISON}
+    )
+
+
 class Outcome(models.TextChoices):
     ATTENDED = "attended", "Attended and complied"
     LATE = "late", "Attended late"
@@ -124,6 +133,15 @@ class Outcome(models.TextChoices):
     UNACCEPTABLE_ABSENCE = "unacceptable_absence", "Unacceptable absence"
     CANCELLED_BY_SERVICE = "cancelled_by_service", "Cancelled by the service"
     RESCHEDULED = "rescheduled", "Rescheduled"
+    # Set only by a recall (services.apply_recall), never chosen on a form: from the recall's
+    # effective date he is in custody, so his community sessions expect nothing of him.
+    CANCELLED_RECALLED = "cancelled_recalled", "Cancelled: recalled to custody"
+
+
+# The outcomes staff choose from; the others are set by the app.
+RECORDABLE_OUTCOMES = [
+    (v, label) for v, label in Outcome.choices if v != Outcome.CANCELLED_RECALLED
+]
 
 
 class AbsenceReason(models.TextChoices):
@@ -326,6 +344,16 @@ class EnforcementDecision(models.Model):
         COMPLIANCE_LETTER = "compliance_letter", "Licence compliance letter"
         NO_FURTHER_ACTION = "nfa", "No further action"
         RECALL_CONSIDERED = "recall_considered", "Recall considered"
+        # Recorded by a recall (services.apply_recall) to close his open prompt; not chosen.
+        RECALLED = "recalled", "Recalled to custody"
+
+    CHOSEN = (
+        Decision.FIRST_WARNING,
+        Decision.SECOND_WARNING,
+        Decision.COMPLIANCE_LETTER,
+        Decision.NO_FURTHER_ACTION,
+        Decision.RECALL_CONSIDERED,
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     participant = models.ForeignKey(

@@ -6,6 +6,7 @@ moves the participant's stage through the participants services.
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from .models import (
     SessionNote,
     SessionSeries,
     Visibility,
+    in_the_community,
 )
 
 MAX_SERIES_WEEKS = 26
@@ -217,7 +219,8 @@ def _lock_session(session_id) -> Session:
 def _check_outcome(
     session: Session, outcome: str, absence_reason: str, rescheduled_by: str
 ) -> None:
-    if outcome not in Outcome.values:
+    if outcome not in Outcome.values or outcome == Outcome.CANCELLED_RECALLED:
+        # "Cancelled: recalled to custody" is set by a recall (apply_recall), never chosen.
         raise ValidationError({"outcome": "Choose an outcome"})
     if session.starts_at > timezone.now():
         raise ValidationError(
@@ -505,6 +508,9 @@ def record_enforcement(
     participant = participant_services.lock_for_change(
         participant=participant, actor=actor, may=may_recall
     )
+    if decision not in EnforcementDecision.CHOSEN:
+        # "Recalled to custody" is recorded by the recall itself (apply_recall).
+        raise ValidationError({"decision": "Choose a decision"})
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The decision date must be today or in the past"})
     if decision == EnforcementDecision.Decision.NO_FURTHER_ACTION and not reason.strip():
@@ -582,6 +588,113 @@ def record_recall_decision(
             actor=actor,
         )
     return decision
+
+
+# --- A recall in his week -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecallEffects:
+    """What a recall did to his week: the attendances it cancelled and the decision, if any,
+    that closed his open enforcement prompt."""
+
+    cancelled: list[Attendance]
+    closing_decision: EnforcementDecision | None
+
+
+def follow_stage_change(*, change: StageChange, actor: User) -> None:
+    """Registered with participants.events.on_stage_change: every move between stages is
+    announced from inside change_stage's transaction, whatever path made it."""
+    if change.kind == StageChange.Kind.RECALLED:
+        apply_recall(change=change, actor=actor)
+
+
+@records_actor
+@transaction.atomic
+def apply_recall(*, change: StageChange, actor: User) -> RecallEffects:
+    """The one home of what a recall does to his week, however it was recorded (a recall
+    decision or a stage move), called from inside change_stage's transaction:
+
+    - From the start of the recall's effective date he is in custody. Each community session
+      of his (in_the_community) from then on with no outcome recorded gets the outcome
+      "Cancelled: recalled to custody": a one-to-one session is thereby cancelled; in a group
+      only his place is, the others keep theirs. Outcomes already recorded stay as recorded
+      (a mistaken one is corrected, not overwritten), and so does everything before the date;
+      in-reach and prison sessions go on.
+    - An open enforcement prompt is closed with the recall as his offender manager's decision.
+
+    Re-release recreates nothing: the expectation counts again from the re-release date
+    (participants/clock.py), against the plan in force, and new sessions are booked as usual.
+    """
+    from .compliance import day_bounds, enforcement_prompt
+
+    participant = change.participant
+    since, _ = day_bounds(change.effective_on, change.effective_on)
+    his = Attendance.objects.filter(
+        in_the_community("session__"), participant=participant, session_starts_at__gte=since
+    )
+    # Session rows first, as every writer of outcomes takes them (_lock_session): an outcome
+    # recorded meanwhile on one of these sessions is then either seen here or refused there.
+    session_ids = list(his.filter(outcome="").values_list("session_id", flat=True))
+    list(
+        Session.objects.select_for_update(no_key=True)
+        .filter(pk__in=session_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    cancelled = list(his.filter(outcome="").select_related("session").order_by("session_starts_at"))
+    for attendance in cancelled:
+        attendance.outcome = Outcome.CANCELLED_RECALLED
+        attendance.absence_reason = attendance.rescheduled_by = ""
+        attendance.recorded_by = actor
+        attendance.recorded_at = now
+        attendance.save()  # one by one: each with its history row
+    what = f"{change.get_recall_type_display()} from {_day(change.effective_on)}"
+    if cancelled:
+        one_to_one = sum(1 for a in cancelled if not a.session.is_group)
+        record_event(
+            participant=participant,
+            category="session",
+            title=(
+                f"{len(cancelled)} community session{'s' if len(cancelled) != 1 else ''} "
+                "cancelled: recalled to custody"
+            ),
+            detail=(
+                f"{what}: {_count(one_to_one, 'one-to-one session')} cancelled; his place in "
+                f"{_count(len(cancelled) - one_to_one, 'group session')} cancelled"
+            ),
+            actor=actor,
+            link=reverse("keywork:participant_sessions", args=[participant.pk]),
+        )
+    closing = None
+    prompt = enforcement_prompt(participant, today=timezone.localdate())
+    if prompt is not None:
+        closing = EnforcementDecision.objects.create(
+            participant=participant,
+            decision=EnforcementDecision.Decision.RECALLED,
+            reason=f"{what}. {change.reason}".strip(),
+            decided_on=change.effective_on,
+            decided_by=actor,
+            absences_counted=prompt.absences,
+        )
+        record_event(
+            participant=participant,
+            category="enforcement",
+            title="Enforcement: recalled to custody",
+            detail=closing.reason,
+            actor=actor,
+            link=reverse("keywork:participant_sessions", args=[participant.pk]),
+        )
+    return RecallEffects(cancelled=cancelled, closing_decision=closing)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 @records_actor

@@ -105,6 +105,7 @@ class ParticipantsWriter(Simulation):
             "current_accommodation": "",
             "stage": accepted.to_stage,
             "stage_since": accepted.day,
+            "recall_type": "",  # kept with each move, as change_stage does
             "created_at": man.accepted_at,
             # Kept by the riskplans services and not in his history; set in _participant_row.
             "highest_rosh": "",
@@ -164,7 +165,11 @@ class ParticipantsWriter(Simulation):
                     (
                         previous,
                         "~",
-                        {"stage": move.to_stage, "stage_since": move.day},
+                        {
+                            "stage": move.to_stage,
+                            "stage_since": move.day,
+                            "recall_type": move.recall_type if move.kind == Kind.RECALLED else "",
+                        },
                         move.actor.id,
                     )
                 )

@@ -69,8 +69,11 @@ def queries_for(client, url: str) -> tuple[int, list[str]]:
 
 
 def add_participants(service, count: int) -> list[Participant]:
-    """Other participants of the service, bulk-created (their history does not matter here)."""
+    """Other participants of the service, bulk-created (their history does not matter here);
+    every fourth back in custody after a standard recall, marked so on the lists."""
     built = ParticipantFactory.build_batch(count, service=service)
+    for man in built[::4]:
+        man.recall_type = StageChange.RecallType.STANDARD
     return Participant.objects.bulk_create(built)
 
 
@@ -109,6 +112,7 @@ CASELOAD_QUERIES = [
     pytest.param({}, id="default"),
     pytest.param({"sort": "-since"}, id="sorted"),
     pytest.param({"stage": "in_reach", "sort": "stage"}, id="stage-filter"),
+    pytest.param({"stage": "recalled"}, id="recalled-filter"),
     pytest.param({"q": "Okoro"}, id="search"),
     pytest.param({"keyworker": "offender_manager"}, id="allocated-to-filter"),
 ]
@@ -127,14 +131,34 @@ def test_service_caseload_costs_the_same_at_5_and_200_participants(
     if "keyworker" in params:
         params = {"keyworker": personas[params["keyworker"]].pk}
     url = f"{reverse('participants:caseload')}?{urlencode(params)}"
+    client = client_for(personas["service_manager"])
     small, large = assert_same_cost(
-        client_for(personas["service_manager"]),
+        client, url, grow, BUDGETS["caseload"], django_assert_max_num_queries
+    )
+    print(f"caseload {params}: {small} queries at {SMALL}, {large} at {LARGE}")
+    if "q" not in params and "keyworker" not in params:
+        # Recalled men are on the page, marked from their own rows (no query each).
+        assert "Recalled (standard) since" in client.get(url).content.decode()
+
+
+def test_caseload_marks_a_recalled_man_at_no_extra_cost(
+    client_for, personas, participant, service, django_assert_max_num_queries
+):
+    """Jamal himself released and recalled through the services, among 5 and then 200."""
+    fill_to(service, SMALL)
+    release_and_recall(participant, personas, released_days_ago=40)
+    url = f"{reverse('participants:caseload')}?{urlencode({'q': 'Okoro'})}"
+    client = client_for(personas["service_manager"])
+    assert_same_cost(
+        client,
         url,
-        grow,
+        lambda: fill_to(service, LARGE),
         BUDGETS["caseload"],
         django_assert_max_num_queries,
     )
-    print(f"caseload {params}: {small} queries at {SMALL}, {large} at {LARGE}")
+    recalled_on = days_ago(30)
+    text = " ".join(client.get(url).content.decode().split())
+    assert f"Recalled (fixed-term) since {recalled_on.day} {recalled_on:%B %Y}</strong>" in text
 
 
 def test_my_caseload_costs_the_same_at_5_and_200_participants(

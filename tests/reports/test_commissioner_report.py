@@ -214,7 +214,7 @@ def build_full_quarter(service, manager, keyworker, crisis_worker, quarter, peop
         "attendance": {
             "attended": 9, "late": 3, "failed_to_comply": 1, "sent_home_behaviour": 0,
             "sent_home_service": 0, "acceptable_absence": 2, "unacceptable_absence": 4,
-            "cancelled_by_service": 1, "rescheduled": 0,
+            "cancelled_by_service": 1, "rescheduled": 0, "cancelled_recalled": 0,
         },
         "time_in_service": {"under_6m": 5, "6_to_12m": 2, "1_to_2y": 1, "over_2y": 1},
         "median_months_in_service": round(active_months[4], 1),
