@@ -51,11 +51,13 @@ OTHER_MEN = 12
 # Sessions tab writes one access-log row, reads the compliance policy, his outcomes of the 12
 # weeks and of the policy's window together, the expected days, his latest decisions, the page
 # of sessions with their corrections and its count, and the notes on them with their addenda:
-# not per row.
+# not per row. Correcting an outcome: 10 (keyworker), 11 (offender manager: is he in her team);
+# the session, his row with its recorder, an access-log row and the earlier corrections.
 BUDGETS = {
     "my_day": 11,
     "participant_sessions": 20,
     "session_detail": 16,
+    "correct_outcome": 13,
 }
 
 
@@ -386,3 +388,33 @@ def test_the_session_costs_the_same_at_5_and_500_sessions(
     assert len(context["notes"]) == OTHER_MEN + 2
     assert any(note.restricted for note in context["notes"])  # the other agency's notes
     print(f"session as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
+
+
+@pytest.mark.parametrize("persona", ("keyworker", "offender_manager"))
+def test_correcting_an_outcome_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, persona, django_assert_max_num_queries
+):
+    """The correction page of his group outcome: the session, his row with who recorded it,
+    whether he is in their team (the OM), and the row's earlier corrections in one read."""
+    client = client_for(personas[persona])
+    row = record.group.attendances.get(participant=record.jamal)
+    url = reverse("keywork:correct_outcome", args=[record.group.pk, row.pk])
+
+    def grow():
+        record.grow()
+        OutcomeCorrection.objects.bulk_create(
+            OutcomeCorrection(
+                attendance=row,
+                previous_outcome=Outcome.UNACCEPTABLE_ABSENCE,
+                outcome=Outcome.ATTENDED,
+                reason=f"Put right ({n})",
+                corrected_by=personas["offender_manager"],
+            )
+            for n in range(20)
+        )
+
+    small, large = assert_same_cost(
+        client, url, grow, BUDGETS["correct_outcome"], django_assert_max_num_queries
+    )
+    assert len(client.get(url).context["corrections"]) == 20
+    print(f"correction page as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
