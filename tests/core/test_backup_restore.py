@@ -246,6 +246,12 @@ def test_restored_account_log_is_still_append_only(round_trip):
         query(round_trip.target, "DELETE FROM accounts_accountevent")
 
 
+def test_restored_outcome_corrections_are_still_never_changed(round_trip):
+    # A correction of an outcome (issue 20) is never changed; a retention deletion may remove it.
+    with pytest.raises(psycopg2.errors.RaiseException, match="append-only"):
+        query(round_trip.target, "UPDATE keywork_outcomecorrection SET reason = 'x'")
+
+
 def test_backup_is_private_and_its_manifest_lists_what_it_holds(round_trip):
     backup = round_trip.backup
     assert re.fullmatch(r"resettle-\d{8}T\d{6}Z", backup.name)
@@ -263,6 +269,7 @@ def test_backup_is_private_and_its_manifest_lists_what_it_holds(round_trip):
     assert manifest["triggers"] == [
         "accounts_accountevent.accounts_accountevent_append_only",
         "core_accesslog.core_accesslog_append_only",
+        "keywork_outcomecorrection.keywork_outcomecorrection_append_only",
     ]
     assert manifest["migrations"]["accounts"] == "0005_account_log_and_set_up_codes"
     assert set(manifest["report_files"]) == set(files_under(round_trip.source_files))
