@@ -68,6 +68,16 @@ for email in ("manager@mersey.example", "keyworker@northumbria.example"):
     client.force_login(User.objects.get(email=email))
     for participant in records:
         client.get(reverse("participants:overview", args=[participant.pk]))
+# An outcome put right, so the corrections' table (append-only) has a row to refuse changing.
+from sessions import services as session_services
+from sessions.models import Attendance
+row = Attendance.objects.exclude(outcome="").filter(
+    participant__service__name="Resettle Merseyside"
+).first()
+session_services.correct_outcome(
+    attendance=row, actor=User.objects.get(email="manager@mersey.example"),
+    outcome="late" if row.outcome != "late" else "attended", reason="Recorded in error",
+)
 """
 TIMING = re.compile(r"^\s+\d+\.\d\d s  \S", re.MULTILINE)
 
