@@ -7,13 +7,21 @@ missed session: health-only and probation-only notes never reach a report that m
 
 import datetime
 
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from participants.models import Allocation, Participant, Stage, StageChange
 from resettle.accounts.roles import Role
 from riskplans.models import PlanStatus, RiskAssessment
 from sessions import compliance
-from sessions.models import Attendance, EnforcementDecision, Outcome, SessionNote, Visibility
+from sessions.models import (
+    Attendance,
+    EnforcementDecision,
+    Outcome,
+    OutcomeCorrection,
+    SessionNote,
+    Visibility,
+)
 
 NON_COMPLIANT_OR_ABSENT = (
     Outcome.ACCEPTABLE_ABSENCE,
@@ -42,10 +50,21 @@ def gather(participant: Participant, start: datetime.date, end: datetime.date) -
             if condition.starts_on <= end
             and (condition.ends_on is None or condition.ends_on >= start)
         ]
+    # An absence or failure to comply, and any outcome corrected from one: a row put right
+    # stays in the table, saying when, by whom and what it was.
+    corrections = OutcomeCorrection.objects.select_related("corrected_by")
     missed = list(
         compliance.enforceable_outcomes(participant, start, end)
-        .filter(outcome__in=NON_COMPLIANT_OR_ABSENT)
+        .filter(
+            Q(outcome__in=NON_COMPLIANT_OR_ABSENT)
+            | Q(
+                pk__in=OutcomeCorrection.objects.filter(
+                    previous_outcome__in=NON_COMPLIANT_OR_ABSENT
+                ).values("attendance_id")
+            )
+        )
         .select_related("session", "recorded_by")
+        .prefetch_related(Prefetch("corrections", queryset=corrections))
         .order_by("session__starts_at")
     )
     summaries = {

@@ -2,7 +2,8 @@
 
 Lists go through `Session.objects.visible_to(access)`; one session through
 `get_session_for(access, pk, may=SessionAction.…)`, one man's row of it through
-`get_attendance_for`, and one note through `get_note_for`. These are the only ways a view
+`get_attendance_for` (`may=SessionAction.CORRECT_OUTCOME` to correct his recorded outcome:
+`may_correct_outcome`), and one note through `get_note_for`. These are the only ways a view
 fetches a session, an attendance or a note.
 
 A session names the men on its register, so each man's row is checked against the person's
@@ -22,10 +23,18 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
-from participants.access import ParticipantAction, get_participant_for, refuse_excluded
+from participants.access import (
+    ParticipantAction,
+    get_participant_for,
+    may_recall,
+    refuse_excluded,
+)
+from participants.models import Participant
 from participants.timeline import may_read
 from resettle.access import Access, access_for
+from resettle.accounts.roles import Role
 from resettle.audit import log_record_access
 
 from .models import Attendance, Session, SessionNote
@@ -36,6 +45,9 @@ EXCLUDED_LABEL = "a participant you are excluded from"
 class SessionAction(enum.StrEnum):
     VIEW = "view"
     RECORD_OUTCOME = "record_outcome"
+    # A recorded outcome: whoever recorded it, on the day they did; his offender manager or a
+    # service manager of his service at any time (`may_correct_outcome`).
+    CORRECT_OUTCOME = "correct_outcome"
     EDIT = "edit"
     WRITE_NOTE = "write_note"
 
@@ -71,6 +83,60 @@ def excluded_on(access: Access, session: Session) -> set:
     )
 
 
+CORRECTION_REFUSED = (
+    "Only whoever recorded this outcome, on the day they recorded it, or his offender manager "
+    "or a service manager can correct it"
+)
+
+
+def recorded_by_them_today(who, attendance: Attendance, now=None) -> bool:
+    """They recorded this outcome, and it is still the (London) day they did."""
+    user_id = access_for(who).user_id
+    return bool(
+        attendance.outcome
+        and attendance.recorded_at is not None
+        and attendance.recorded_by_id == user_id
+        and timezone.localdate(attendance.recorded_at) == timezone.localdate(now)
+    )
+
+
+def may_correct_outcome(who, attendance: Attendance, now=None) -> bool:
+    """Whether they may correct this recorded outcome: whoever recorded it, on the same day;
+    his offender manager or a service manager of his service, at any time. Exclusions are
+    refused before this is asked (`get_attendance_for`, `services.refuses_excluded`)."""
+    if not attendance.outcome:
+        return False
+    access = access_for(who)
+    if access.role_in(attendance.participant.service_id) is None:
+        return False
+    return recorded_by_them_today(access, attendance, now) or may_recall(
+        access, attendance.participant
+    )
+
+
+def correctable_on(who, attendances: list[Attendance], now=None) -> set:
+    """The ids of the rows of a register they may correct, in at most one query (which of the
+    men is in their team, asked only of an offender manager)."""
+    access = access_for(who)
+    recorded = [a for a in attendances if a.outcome]
+    if not recorded:
+        return set()
+    service_id = recorded[0].participant.service_id
+    role = access.role_in(service_id)
+    if role is None:
+        return set()
+    unknown = [a.participant_id for a in recorded if a.participant_id not in access.team_answers]
+    if role == Role.OFFENDER_MANAGER and unknown:
+        in_team = set(
+            Participant.objects.filter(access.in_team(), pk__in=unknown).values_list(
+                "pk", flat=True
+            )
+        )
+        for participant_id in unknown:
+            access.team_answers[participant_id] = participant_id in in_team
+    return {a.pk for a in recorded if may_correct_outcome(access, a, now)}
+
+
 def get_session_for(who, pk, *, may: SessionAction | str = SessionAction.VIEW) -> Session:
     """A session of their services (404 otherwise). Any case role there may record on it;
     changing it (EDIT) is refused, and logged, when it names a man they are excluded from."""
@@ -96,8 +162,8 @@ def get_attendance_for(
     """One man's row of a session (by his id or the row's): 404 if he is not on it; refused,
     and logged, when they are excluded from him. `session` comes from `get_session_for`."""
     access = access_for(who)
-    SessionAction(may)
-    rows = Attendance.objects.select_related("participant").filter(session=session)
+    action = SessionAction(may)
+    rows = Attendance.objects.select_related("participant", "recorded_by").filter(session=session)
     try:
         if attendance_id is not None:
             attendance = rows.get(pk=attendance_id)
@@ -114,6 +180,13 @@ def get_attendance_for(
         allowed=True,
         role=access.role_in(session.service_id) or "",
     )
+    # With no outcome yet there is nothing to correct: the view says so.
+    if (
+        action == SessionAction.CORRECT_OUTCOME
+        and attendance.outcome
+        and not may_correct_outcome(access, attendance)
+    ):
+        raise PermissionDenied(CORRECTION_REFUSED)
     return attendance
 
 

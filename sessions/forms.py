@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from participants.models import Pathway
 from resettle.core.forms import GovukDateField, PlainTextMixin
-from resettle.core.validators import BRIEF_TEXT, NOTE_TEXT
+from resettle.core.validators import BRIEF_TEXT, NOTE_TEXT, SHORT_TEXT
 
 from .models import (
     RECORDABLE_OUTCOMES,
@@ -114,6 +114,44 @@ class OutcomeForm(forms.Form):
         label="Who asked to reschedule", required=False,
         choices=[("", "Choose"), *RescheduledBy.choices], widget=forms.Select(attrs={"class": "govuk-select"}),
     )  # fmt: skip
+
+
+class CorrectionForm(PlainTextMixin, forms.Form):
+    """The outcome as it should have been recorded, and why it is being corrected."""
+
+    outcome = forms.ChoiceField(
+        label="What should the outcome be?",
+        choices=RECORDABLE_OUTCOMES,
+        widget=forms.RadioSelect,
+    )
+    absence_reason = forms.ChoiceField(
+        label="Reason the absence is acceptable", required=False,
+        choices=AbsenceReason.choices, widget=forms.RadioSelect,
+    )  # fmt: skip
+    rescheduled_by = forms.ChoiceField(
+        label="Who asked to reschedule", required=False,
+        choices=RescheduledBy.choices, widget=forms.RadioSelect,
+    )  # fmt: skip
+    reason = forms.CharField(
+        label="Why is the outcome being corrected?",
+        max_length=SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example, he was marked absent by mistake: he signed in at 10:05",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].error_messages["required"] = "Choose what the outcome should be"
+        self.fields["reason"].error_messages["required"] = "Give the reason for the correction"
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome = cleaned.get("outcome")
+        if outcome == Outcome.ACCEPTABLE_ABSENCE and not cleaned.get("absence_reason"):
+            self.add_error("absence_reason", "Give the reason the absence is acceptable")
+        if outcome == Outcome.RESCHEDULED and not cleaned.get("rescheduled_by"):
+            self.add_error("rescheduled_by", "Say who asked for the session to be moved")
+        return cleaned
 
 
 class RegisterForm(forms.Form):

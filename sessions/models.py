@@ -11,7 +11,7 @@ from participants.models import Participant, Pathway
 from resettle.access import Access, access_for
 from resettle.accounts.models import Service
 from resettle.accounts.roles import CASE_ROLES, FIXED_AGENCY, Role
-from resettle.core.validators import BRIEF_TEXT, NARRATIVE_TEXT, NOTE_TEXT, text_limit
+from resettle.core.validators import BRIEF_TEXT, NARRATIVE_TEXT, NOTE_TEXT, SHORT_TEXT, text_limit
 from resettle.core.words import date_in_words
 
 
@@ -198,6 +198,79 @@ class Attendance(models.Model):
         if self.session_starts_at is None:
             self.session_starts_at = self.session.starts_at
         super().save(*args, **kwargs)
+
+    @property
+    def outcome_words(self) -> str:
+        return outcome_words(self.outcome, self.absence_reason, self.rescheduled_by)
+
+    @property
+    def last_correction(self) -> "OutcomeCorrection | None":
+        """His outcome's latest correction; from `corrections` as prefetched (oldest first)."""
+        corrections = list(self.corrections.all())
+        return corrections[-1] if corrections else None
+
+
+def outcome_words(outcome: str, absence_reason: str = "", rescheduled_by: str = "") -> str:
+    """An outcome in words, lower case, with its reason: "acceptable absence (medical)"."""
+    if not outcome:
+        return "no outcome"
+    words = Outcome(outcome).label.lower()
+    if outcome == Outcome.ACCEPTABLE_ABSENCE and absence_reason:
+        words += f" ({AbsenceReason(absence_reason).label.lower()})"
+    if outcome == Outcome.RESCHEDULED and rescheduled_by:
+        words += f" ({RescheduledBy(rescheduled_by).label.lower()})"
+    return words
+
+
+class OutcomeCorrection(models.Model):
+    """A recorded outcome put right: what it was, what it is now, why, by whom and when.
+
+    Kept for every correction, never changed afterwards (a second correction is a second row):
+    a figure in a compliance report can be traced back through them to what was first recorded.
+    """
+
+    attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="corrections")
+    previous_outcome = models.CharField("was", max_length=30, choices=Outcome.choices)
+    previous_absence_reason = models.CharField(
+        max_length=20, choices=AbsenceReason.choices, blank=True
+    )
+    previous_rescheduled_by = models.CharField(
+        max_length=20, choices=RescheduledBy.choices, blank=True
+    )
+    previous_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField("now", max_length=30, choices=Outcome.choices)
+    absence_reason = models.CharField(max_length=20, choices=AbsenceReason.choices, blank=True)
+    rescheduled_by = models.CharField(max_length=20, choices=RescheduledBy.choices, blank=True)
+    reason = models.TextField(**text_limit(SHORT_TEXT))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["corrected_at", "pk"]
+        indexes = [models.Index(fields=["attendance", "corrected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.attendance}: was {self.was}, now {self.now}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: the record of a correction is itself never corrected.
+        if not self._state.adding:
+            raise ValueError("An outcome correction is kept as made: add another instead")
+        super().save(*args, **kwargs)
+
+    @property
+    def was(self) -> str:
+        return outcome_words(
+            self.previous_outcome, self.previous_absence_reason, self.previous_rescheduled_by
+        )
+
+    @property
+    def now(self) -> str:
+        return outcome_words(self.outcome, self.absence_reason, self.rescheduled_by)
 
 
 class Visibility(models.TextChoices):

@@ -1,7 +1,8 @@
 """What this app holds about a man, for a retention deletion (see participants/retention.py).
 
 Sessions only he was on go entirely. A group session he shared with other men stays, with
-their attendance and notes: only his attendance, notes and their addenda are removed.
+their attendance and notes: only his attendance (with any corrections of his outcomes), notes
+and their addenda are removed.
 """
 
 from django.apps import apps
@@ -12,6 +13,7 @@ from .models import (
     Attendance,
     EnforcementDecision,
     NoteAddendum,
+    OutcomeCorrection,
     RecallDecision,
     Session,
     SessionNote,
@@ -64,6 +66,10 @@ def count(participant) -> list[tuple[str, int]]:
     return [
         ("sessions only he was on", len(_sessions_only_he_was_on(participant))),
         ("attendance records", Attendance.objects.filter(participant=participant).count()),
+        (
+            "outcome corrections",
+            OutcomeCorrection.objects.filter(attendance__participant=participant).count(),
+        ),
         ("session notes", SessionNote.objects.filter(participant=participant).count()),
         ("note addenda", NoteAddendum.objects.filter(note__participant=participant).count()),
         (
@@ -85,6 +91,7 @@ def history_count(participant) -> int:
 def erase(participant) -> None:
     only_his = _sessions_only_he_was_on(participant)
     NoteAddendum.objects.filter(note__participant=participant).delete()
+    OutcomeCorrection.objects.filter(attendance__participant=participant).delete()
     SessionNote.objects.filter(participant=participant).delete()
     Attendance.objects.filter(participant=participant).delete()
     Session.objects.filter(pk__in=only_his).delete()

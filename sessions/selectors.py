@@ -11,7 +11,7 @@ from resettle import access
 from resettle.access import access_for
 from resettle.accounts.roles import Role
 
-from .models import Attendance, NoteAddendum, Session, SessionNote
+from .models import Attendance, NoteAddendum, OutcomeCorrection, Session, SessionNote
 
 OUTCOME_MISSING_DAYS = 30
 
@@ -74,7 +74,12 @@ def outcomes_missing(user, now=None) -> list[Session]:
 
 def participant_sessions(participant):
     """His sessions, newest first (the page shows them a page at a time)."""
-    return participant.attendances.select_related("session").order_by("-session_starts_at", "-pk")
+    corrections = OutcomeCorrection.objects.select_related("corrected_by")
+    return (
+        participant.attendances.select_related("session")
+        .prefetch_related(Prefetch("corrections", queryset=corrections))
+        .order_by("-session_starts_at", "-pk")
+    )
 
 
 def _show_concerns(user, notes: list[SessionNote], *, alerted: bool = False) -> None:

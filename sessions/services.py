@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 from simple_history.utils import bulk_create_with_history
 
 from participants import services as participant_services
@@ -22,14 +24,16 @@ from participants.timeline import may_read, record_event
 from resettle.access import access_for
 from resettle.accounts.models import Service, User
 from resettle.audit import records_actor
-from resettle.core.validators import BRIEF_TEXT
+from resettle.core.validators import BRIEF_TEXT, SHORT_TEXT
 
-from .access import refuse_if_excluded
+from .access import CORRECTION_REFUSED, may_correct_outcome, refuse_if_excluded
 from .models import (
+    AbsenceReason,
     Attendance,
     EnforcementDecision,
     NoteAddendum,
     Outcome,
+    OutcomeCorrection,
     RecallDecision,
     RescheduledBy,
     Session,
@@ -318,6 +322,89 @@ def record_register(
         )
         recorded += 1
     return recorded
+
+
+@refuses_excluded(lambda kw: [kw["attendance"].participant_id])
+@records_actor
+@transaction.atomic
+def correct_outcome(
+    *,
+    attendance: Attendance,
+    actor: User,
+    outcome: str,
+    reason: str,
+    absence_reason: str = "",
+    rescheduled_by: str = "",
+) -> OutcomeCorrection:
+    """Put a recorded outcome right, with the reason: whoever recorded it, on the same day, or
+    his offender manager or a service manager at any time (`access.may_correct_outcome`).
+
+    The correction is kept (OutcomeCorrection, never changed), the attendance's history row
+    shows the outcome before and after, and his timeline says what it was and is now. Nothing
+    about compliance is stored: every figure and prompt is worked from the outcomes as they
+    are now (compliance.py), so they follow the correction at once.
+    """
+    session = _lock_session(attendance.session_id)
+    locked = (
+        Attendance.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("participant", "recorded_by")
+        .get(pk=attendance.pk)
+    )
+    locked.session = session
+    if not locked.outcome:
+        raise ValidationError(
+            "No outcome is recorded yet: record it on the session page", code="nothing"
+        )
+    if not may_correct_outcome(actor, locked):
+        raise ValidationError(CORRECTION_REFUSED, code="not_allowed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for the correction"})
+    if len(reason) > SHORT_TEXT:
+        raise ValidationError({"reason": f"The reason must be {SHORT_TEXT:,} characters or fewer"})
+    _check_outcome(session, outcome, absence_reason, rescheduled_by)
+    if outcome == Outcome.ACCEPTABLE_ABSENCE and absence_reason not in AbsenceReason.values:
+        raise ValidationError({"absence_reason": "Give the reason the absence is acceptable"})
+    absence_reason = absence_reason if outcome == Outcome.ACCEPTABLE_ABSENCE else ""
+    rescheduled_by = rescheduled_by if outcome == Outcome.RESCHEDULED else ""
+    if (outcome, absence_reason, rescheduled_by) == (
+        locked.outcome,
+        locked.absence_reason,
+        locked.rescheduled_by,
+    ):
+        raise ValidationError(
+            {"outcome": "That is the outcome already recorded: choose the correct one"}
+        )
+    correction = OutcomeCorrection.objects.create(
+        attendance=locked,
+        previous_outcome=locked.outcome,
+        previous_absence_reason=locked.absence_reason,
+        previous_rescheduled_by=locked.rescheduled_by,
+        previous_recorded_by=locked.recorded_by,
+        outcome=outcome,
+        absence_reason=absence_reason,
+        rescheduled_by=rescheduled_by,
+        reason=reason,
+        corrected_by=actor,
+    )
+    locked.outcome = outcome
+    locked.absence_reason = absence_reason
+    locked.rescheduled_by = rescheduled_by
+    # Who first recorded it, and when, stay as they were: the correction says who changed it.
+    locked._change_reason = Truncator(f"Outcome corrected: {reason}").chars(100)
+    locked.save()
+    record_event(
+        participant=locked.participant,
+        category="session",
+        title=f"Outcome corrected: was {correction.was}, now {correction.now}",
+        detail=(
+            f"{session.display_title}, "
+            f"{date_format(timezone.localtime(session.starts_at), 'j M Y')} — {reason}"
+        ),
+        actor=actor,
+        link=reverse("keywork:session_detail", args=[session.pk]),
+    )
+    return correction
 
 
 @refuses_excluded(lambda kw: [kw["participant"].pk])

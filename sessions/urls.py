@@ -12,6 +12,11 @@ urlpatterns = [
     path("<uuid:pk>/change/", views.session_edit, name="session_edit"),
     path("<uuid:pk>/register/", views.register, name="register"),
     path("<uuid:pk>/attendance/<int:attendance_id>/", views.record_outcome, name="record_outcome"),
+    path(
+        "<uuid:pk>/attendance/<int:attendance_id>/correct/",
+        views.correct_outcome,
+        name="correct_outcome",
+    ),
     path("<uuid:pk>/notes/<uuid:participant_id>/new/", views.note_add, name="note_add"),
     path("notes/<uuid:note_id>/edit/", views.note_edit, name="note_edit"),
     path("notes/<uuid:note_id>/addendum/", views.note_addendum, name="note_addendum"),

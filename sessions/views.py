@@ -5,6 +5,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from .access import (
     EXCLUDED_LABEL,
     NoteAction,
     SessionAction,
+    correctable_on,
     get_attendance_for,
     get_note_for,
     get_session_for,
@@ -33,6 +35,7 @@ from .access import (
 )
 from .forms import (
     AddendumForm,
+    CorrectionForm,
     EnforcementForm,
     NoteForm,
     OutcomeForm,
@@ -42,7 +45,13 @@ from .forms import (
     SessionChangeForm,
     SessionForm,
 )
-from .models import Attendance, CompliancePolicy, EnforcementDecision, Outcome
+from .models import (
+    Attendance,
+    CompliancePolicy,
+    EnforcementDecision,
+    Outcome,
+    OutcomeCorrection,
+)
 
 SESSIONS_PAGE_SIZE = 25
 
@@ -131,10 +140,11 @@ def session_add(request):
 def _register(session, excluded: set) -> tuple[list[Attendance], list[Attendance]]:
     """The session's rows: those of the men they may see, and those of men they are excluded
     from (shown without his name, notes or outcome, and never part of the register form)."""
+    corrections = OutcomeCorrection.objects.select_related("corrected_by")
     attendances = list(
-        session.attendances.select_related("participant", "recorded_by").order_by(
-            "participant__family_name", "participant__given_name"
-        )
+        session.attendances.select_related("participant", "recorded_by")
+        .prefetch_related(Prefetch("corrections", queryset=corrections))
+        .order_by("participant__family_name", "participant__given_name")
     )
     if not excluded:
         return attendances, []
@@ -157,6 +167,8 @@ def _session_page(request, session, attendances, hidden, register, **extra):
         "staff": list(session.staff.all()),
         "notes": selectors.session_notes(request.user, session),
         "started": session.has_started(),
+        # The recorded outcomes they may correct (a link on each).
+        "correctable": correctable_on(request.access, attendances),
         **extra,
     }
 
@@ -234,6 +246,42 @@ def record_outcome(request, pk, attendance_id):
                 f"{attendance.participant.full_name}: {Outcome(form.cleaned_data['outcome']).label.lower()}",
             )
     return redirect(local_next(request, reverse("keywork:my_day")))
+
+
+@case_roles
+def correct_outcome(request, pk, attendance_id):
+    session = get_session_for(request.user, pk, may=SessionAction.CORRECT_OUTCOME)
+    attendance = get_attendance_for(
+        request.access, session, attendance_id=attendance_id, may=SessionAction.CORRECT_OUTCOME
+    )
+    if not attendance.outcome:
+        messages.error(request, "No outcome is recorded yet: record it on the session page")
+        return redirect("keywork:session_detail", pk=session.pk)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = services.correct_outcome(
+                attendance=attendance, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Outcome corrected for {attendance.participant.full_name}: "
+                f"was {correction.was}, now {correction.now}",
+            )
+            return redirect("keywork:session_detail", pk=session.pk)
+    return render(
+        request,
+        "sessions/correction_form.html",
+        {
+            "form": form,
+            "session": session,
+            "attendance": attendance,
+            "corrections": list(attendance.corrections.select_related("corrected_by")),
+        },
+    )
 
 
 @case_roles

@@ -178,10 +178,13 @@ def build_world(*, with_report: bool = True) -> World:
         "excluded man": EXCLUDED,
         "excluded man's note": "SENTINEL-EXCLUDED-NOTE",
         "excluded man's call": "SENTINEL-EXCLUDED-CALL",
+        "outcome correction": "SENTINEL-CORRECTION",
+        "excluded man's correction": "SENTINEL-EXCLUDED-CORRECTION",
     }
 
-    # A group session ten days ago: Jamal absent without good reason (so the compliance
-    # report prints his shared note), the excluded man attended.
+    # A group session ten days ago: Jamal absent (recorded as without good reason, corrected
+    # to acceptable: the compliance report prints his shared note), the excluded man attended
+    # (corrected to late).
     starts = timezone.localtime() - datetime.timedelta(days=10)
     session = session_services.create_session(
         service=service, actor=keyworker, session_type=SessionType.GROUP, title="Cooking group",
@@ -195,6 +198,15 @@ def build_world(*, with_report: bool = True) -> World:
     session_services.record_outcome(
         attendance=attendances[excluded.pk], outcome=Outcome.ATTENDED, actor=keyworker
     )
+    # Both put right the same day, each with a reason only that correction holds.
+    session_services.correct_outcome(
+        attendance=attendances[jamal.pk], actor=keyworker, outcome=Outcome.ACCEPTABLE_ABSENCE,
+        absence_reason="medical", reason=markers["outcome correction"],
+    )  # fmt: skip
+    session_services.correct_outcome(
+        attendance=attendances[excluded.pk], actor=keyworker, outcome=Outcome.LATE,
+        reason=markers["excluded man's correction"],
+    )  # fmt: skip
 
     def note(man, author, marker: str, visibility, risk_concern=""):
         return session_services.add_note(

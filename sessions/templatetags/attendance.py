@@ -55,5 +55,20 @@ def session_row(attendance, now):
         reverse("keywork:session_detail", args=[attendance.session_id]),
         session.display_title,
         "" if session.enforceable else _NOT_ENFORCEABLE,
-        outcome_tag(attendance) if attendance.outcome or session.ends_at < now else "Planned",
+        _outcome_cell(attendance) if attendance.outcome or session.ends_at < now else "Planned",
+    )
+
+
+def _outcome_cell(attendance):
+    """His outcome, and when it was corrected (`corrections` prefetched with who did it)."""
+    correction = attendance.last_correction if attendance.outcome else None
+    if correction is None:
+        return outcome_tag(attendance)
+    return format_html(
+        '{} <strong class="govuk-tag govuk-tag--grey">Corrected</strong>'
+        ' <span class="govuk-body-s">on {} by {}, was {}</span>',
+        outcome_tag(attendance),
+        date_format(timezone.localtime(correction.corrected_at), "j M Y"),
+        correction.corrected_by.full_name,
+        correction.was,
     )

@@ -68,6 +68,16 @@ for email in ("manager@mersey.example", "keyworker@northumbria.example"):
     client.force_login(User.objects.get(email=email))
     for participant in records:
         client.get(reverse("participants:overview", args=[participant.pk]))
+# An outcome put right, so the corrections' table (append-only) has a row to refuse changing.
+from sessions import services as session_services
+from sessions.models import Attendance
+row = Attendance.objects.exclude(outcome="").filter(
+    participant__service__name="Resettle Merseyside"
+).first()
+session_services.correct_outcome(
+    attendance=row, actor=User.objects.get(email="manager@mersey.example"),
+    outcome="late" if row.outcome != "late" else "attended", reason="Recorded in error",
+)
 """
 TIMING = re.compile(r"^\s+\d+\.\d\d s  \S", re.MULTILINE)
 
@@ -246,6 +256,12 @@ def test_restored_account_log_is_still_append_only(round_trip):
         query(round_trip.target, "DELETE FROM accounts_accountevent")
 
 
+def test_restored_outcome_corrections_are_still_never_changed(round_trip):
+    # A correction of an outcome (issue 20) is never changed; a retention deletion may remove it.
+    with pytest.raises(psycopg2.errors.RaiseException, match="append-only"):
+        query(round_trip.target, "UPDATE keywork_outcomecorrection SET reason = 'x'")
+
+
 def test_backup_is_private_and_its_manifest_lists_what_it_holds(round_trip):
     backup = round_trip.backup
     assert re.fullmatch(r"resettle-\d{8}T\d{6}Z", backup.name)
@@ -263,6 +279,7 @@ def test_backup_is_private_and_its_manifest_lists_what_it_holds(round_trip):
     assert manifest["triggers"] == [
         "accounts_accountevent.accounts_accountevent_append_only",
         "core_accesslog.core_accesslog_append_only",
+        "keywork_outcomecorrection.keywork_outcomecorrection_append_only",
     ]
     assert manifest["migrations"]["accounts"] == "0005_account_log_and_set_up_codes"
     assert set(manifest["report_files"]) == set(files_under(round_trip.source_files))

@@ -54,6 +54,9 @@ def test_each_demo_journey_starts_at_once(demo):
     assert recall.effective_on == today - datetime.timedelta(days=7)
     assert paul.attendances.exists()
     assert not paul.attendances.filter(session_starts_at__date__gte=recall.effective_on).exists()
+    recalled_on = recall.effective_on
+    mark = f"Recalled (fixed-term) since {recalled_on.day} {recalled_on:%B %Y}"
+    assert mark in demo("om").get(reverse("participants:caseload")).content.decode()
 
     # Michael Tierney comes on two of his four expected days, every time he is booked: his
     # sessions look fine, his days do not, and both are there to see.

@@ -201,6 +201,13 @@ ROUTES: dict[str, Route] = {
         lambda w: [w["session"].pk, w["attendance"].pk],
         post=lambda w: {"outcome": "unacceptable_absence"},
     ),
+    "keywork:correct_outcome": his(
+        lambda w: [w["recorded_session"].pk, w["recorded"].pk],
+        post=lambda w: {
+            "outcome": "unacceptable_absence",
+            "reason": "Marked late by mistake: he never came",
+        },
+    ),
     "keywork:note_add": his(
         lambda w: [w["session"].pk, w["jamal"].pk],
         post=lambda w: {
@@ -279,6 +286,19 @@ def build_world(personas, participant, service) -> dict:
         ),
     )
     session_services.add_addendum(note=note, actor=keyworker, text="MARKER-ADDENDUM")
+    # His key-work this morning, recorded late by his keyworker: an outcome to correct.
+    recorded_session = session_services.create_session(
+        service=service,
+        actor=keyworker,
+        session_type=SessionType.KEYWORK,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        location_kind="centre",
+        participants=[jamal],
+    )
+    recorded = session_services.record_outcome(
+        attendance=recorded_session.attendances.get(), outcome="late", actor=keyworker
+    )
     decision = session_services.record_enforcement(
         participant=jamal,
         actor=om,
@@ -342,6 +362,8 @@ def build_world(personas, participant, service) -> dict:
         "referral": jamal.referral,
         "session": session,
         "attendance": session.attendances.get(participant=jamal),
+        "recorded_session": recorded_session,
+        "recorded": recorded,
         "note": note,
         "decision": decision,
         "plan": plan,

@@ -46,6 +46,9 @@ MAY_SEE: dict[str, set[str]] = {
     "excluded man": CRISIS - {"colleague"},
     "excluded man's note": CASE_STAFF - {"colleague"},
     "excluded man's call": CRISIS - {"colleague"},
+    # Why an outcome was corrected: on the session page and his timeline (case staff).
+    "outcome correction": CASE_STAFF,
+    "excluded man's correction": CASE_STAFF - {"colleague"},
 }
 
 # May see, but no page need show it them: (persona, kind) -> why.

@@ -630,6 +630,11 @@ def full_record(service, personas) -> dict:
             actor=keyworker,
             outcomes={a.pk: (Outcome.ATTENDED, "", "") for a in session.attendances.all()},
         )
+    # His group outcome put right: the correction (and its reason) goes with his attendance.
+    session_services.correct_outcome(
+        attendance=group.attendances.get(participant=stephen), actor=keyworker,
+        outcome=Outcome.LATE, reason=f"{MARK} came in at 10:20",
+    )  # fmt: skip
     own_note = session_services.add_note(
         session=own, participant=stephen, actor=keyworker, note=SessionNote(summary=MARK)
     )
@@ -821,6 +826,7 @@ def test_deleting_a_record_removes_him_from_every_table_and_keeps_the_other_mans
     assert decision.deleted_counts["session notes"] == 2
     assert decision.deleted_counts["sessions only he was on"] == 1
     assert decision.deleted_counts["attendance records"] == 2
+    assert decision.deleted_counts["outcome corrections"] == 1
     assert decision.deleted_counts["crisis calls"] == 1
     assert decision.deleted_counts["licence-compliance reports (with their PDF files)"] == 1
     assert decision.deleted_counts[retention.VERSIONS_LABEL] > 20

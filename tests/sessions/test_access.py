@@ -52,20 +52,22 @@ pytestmark = pytest.mark.django_db
 #   note_read – an addendum to the health-only note, or marking its risk concern seen: health
 #               staff of the service (the service manager's agency is health); probation 403
 #   enforce   – enforcement and recall decisions: the allocated OM and the service manager
-KINDS = ("list", "obj", "note_edit", "note_read", "enforce", "manager")
+#   correct   – correcting a recorded outcome: whoever recorded it, the same day (here his
+#               keyworker, today), his allocated OM and the service manager
+KINDS = ("list", "obj", "note_edit", "note_read", "enforce", "manager", "correct")
 EXPECTED = {
-    #                  list  obj  note_edit note_read enforce manager
-    "anonymous": (302, 302, 302, 302, 302, 302),
-    "offender_manager": (200, 200, 403, 403, 200, 403),
-    "keyworker": (200, 200, 200, 200, 403, 403),
-    "psychologist": (200, 200, 302, 200, 403, 403),
-    "colleague": (200, 200, 302, 200, 403, 403),
-    "service_manager": (200, 200, 302, 200, 200, 200),
-    "crisis_worker": (403, 403, 403, 403, 403, 403),
-    "administrator": (403, 403, 403, 403, 403, 403),
-    "commissioner": (403, 403, 403, 403, 403, 403),
-    "outsider": (200, 404, 404, 404, 404, 403),
-    "outsider_manager": (200, 404, 404, 404, 404, 200),  # his own service's thresholds
+    #                  list  obj  note_edit note_read enforce manager correct
+    "anonymous": (302, 302, 302, 302, 302, 302, 302),
+    "offender_manager": (200, 200, 403, 403, 200, 403, 200),
+    "keyworker": (200, 200, 200, 200, 403, 403, 200),
+    "psychologist": (200, 200, 302, 200, 403, 403, 403),
+    "colleague": (200, 200, 302, 200, 403, 403, 403),
+    "service_manager": (200, 200, 302, 200, 200, 200, 200),
+    "crisis_worker": (403, 403, 403, 403, 403, 403, 403),
+    "administrator": (403, 403, 403, 403, 403, 403, 403),
+    "commissioner": (403, 403, 403, 403, 403, 403, 403),
+    "outsider": (200, 404, 404, 404, 404, 403, 404),
+    "outsider_manager": (200, 404, 404, 404, 404, 200, 404),  # his own service's thresholds
 }
 
 
@@ -93,6 +95,7 @@ GET_PAGES = (
     Page("participant_sessions", "participant_sessions", "obj", ("participant",)),
     Page("enforcement_add", "enforcement_add", "enforce", ("participant",)),
     Page("recall_add", "recall_add", "enforce", ("participant", "decision")),
+    Page("correct_outcome", "correct_outcome", "correct", ("recorded_session", "recorded")),
 )
 # POST-only URLs, the arguments they are addressed with, and the kind of right they need.
 POST_ONLY = {
@@ -161,12 +164,22 @@ def record_of(participant, personas, service) -> dict:
         decided_on=timezone.localdate(),
         reason="Missed three sessions and seen near the exclusion zone",
     )
+    # Key-work an hour ago (run by his psychologist, so nobody else's day changes): his
+    # keyworker recorded him late today, an outcome she, his OM and the manager may correct.
+    recorded_session = group_session(
+        service, keyworker, [participant], staff=[personas["psychologist"]]
+    )
+    recorded = services.record_outcome(
+        attendance=recorded_session.attendances.get(), outcome=Outcome.LATE, actor=keyworker
+    )
     return {
         "participant": participant,
         "session": session,
         "attendance": session.attendances.get(participant=participant),
         "note": note,
         "decision": decision,
+        "recorded_session": recorded_session,
+        "recorded": recorded,
     }
 
 
@@ -192,6 +205,12 @@ def test_each_page_answers_each_persona_as_the_rules_say(
     client, client_for, personas, record, page, persona, expected
 ):
     browser = sign_in_as(client, client_for, personas, persona)
+    if page.kind == "correct" and persona == "keyworker":
+        # Hers to correct on the day she recorded it only (a run that passes midnight).
+        recorded_on = timezone.localdate(
+            Attendance.objects.get(pk=record["recorded"].pk).recorded_at
+        )
+        expected = 200 if recorded_on == timezone.localdate() else 403
     response = browser.get(url_for(record, page.name, page.args))
     if page.name == "note_edit" and persona != "anonymous" and expected == 302:
         # Not her note: sent to add an addendum, not to sign in.
@@ -504,7 +523,7 @@ def test_an_outcome_is_not_recorded_twice(client_for, personas, record):
 
 # --- Unknown records ----------------------------------------------------------------------
 
-OBJECT_ARGS = ("participant", "session", "note", "decision")
+OBJECT_ARGS = ("participant", "session", "note", "decision", "recorded_session")
 OBJECT_URLS = [
     pytest.param(page.name, page.args, id=page.case)
     for page in GET_PAGES
@@ -531,3 +550,13 @@ def test_a_made_up_attendance_is_not_found(client_for, personas, record):
     url = reverse("keywork:record_outcome", args=[record["session"].pk, 10**9])
     response = client_for(personas["keyworker"]).post(url, {"outcome": Outcome.ATTENDED})
     assert_status(response, 404)
+    url = reverse("keywork:correct_outcome", args=[record["recorded_session"].pk, 10**9])
+    assert_status(client_for(personas["service_manager"]).get(url), 404)
+
+
+def test_an_attendance_of_another_session_is_not_corrected_through_this_one(
+    client_for, personas, record
+):
+    """The row must be of the session in the address: another session's row is not found."""
+    url = reverse("keywork:correct_outcome", args=[record["session"].pk, record["recorded"].pk])
+    assert_status(client_for(personas["service_manager"]).get(url), 404)

@@ -32,6 +32,7 @@ from sessions.models import (
     EnforcementDecision,
     NoteAddendum,
     Outcome,
+    OutcomeCorrection,
     Session,
     SessionNote,
     SessionType,
@@ -195,6 +196,7 @@ def state(world) -> dict:
         "session": (session.starts_at, session.ends_at, session.location_kind, session.enforceable),
         "sessions": Session.objects.count(),
         "decisions": EnforcementDecision.objects.count(),
+        "corrections": OutcomeCorrection.objects.count(),
     }
 
 
@@ -227,6 +229,12 @@ REFUSED = (
     Case("session_edit", ("group",)),
     Case("session_edit", ("group",), SESSION_CHANGE),
     Case("record_outcome", ("group", "jamal_attendance"), {"outcome": "unacceptable_absence"}),
+    Case("correct_outcome", ("group", "jamal_attendance")),
+    Case(
+        "correct_outcome",
+        ("group", "jamal_attendance"),
+        {"outcome": "unacceptable_absence", "reason": f"Never came {SECRET}"},
+    ),
     Case("note_add", ("group", "jamal")),
     Case("note_add", ("group", "jamal"), NOTE),
     Case("note_edit", ("note",)),

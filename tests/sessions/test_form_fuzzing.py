@@ -11,6 +11,7 @@ from sessions import services as session_services
 from sessions.models import (
     EnforcementDecision,
     NoteAddendum,
+    OutcomeCorrection,
     RecallDecision,
     Session,
     SessionNote,
@@ -54,6 +55,14 @@ def world(personas, service, other_service, participant):
         participant=participant, actor=om, decided_on=days_ago(1),
         decision=EnforcementDecision.Decision.RECALL_CONSIDERED, reason="Two absences",
     )  # fmt: skip
+    recorded = session_services.create_session(
+        service=service, actor=keyworker, session_type="keywork",
+        starts_at=at(days_ago(2)), ends_at=at(days_ago(2), 11), location_kind="centre",
+        participants=[participant],
+    )  # fmt: skip
+    session_services.record_outcome(
+        attendance=recorded.attendances.get(), outcome="unacceptable_absence", actor=keyworker
+    )
     from tests.factories import ParticipantFactory
 
     stranger = ParticipantFactory(service=other_service)
@@ -62,6 +71,8 @@ def world(personas, service, other_service, participant):
         "participant": participant,
         "session": session,
         "attendance": session.attendances.get(),
+        "recorded_session": recorded,
+        "recorded": recorded.attendances.get(),
         "note": note,
         "considered": considered,
         "stranger": stranger,
@@ -281,6 +292,28 @@ CASES = [
         },
         saved=lambda w: SessionNote.objects.get(pk=w["note"].pk),
         shown_on=page_if_keyworker_may_read,
+    ),
+    FormCase(
+        id="outcome_correction",
+        form=forms.CorrectionForm,
+        persona="keyworker",  # she recorded it today
+        url=lambda w: reverse(
+            "keywork:correct_outcome", args=[w["recorded_session"].pk, w["recorded"].pk]
+        ),
+        fields=[
+            Field("outcome", "choice", valid="acceptable_absence", choices=("attended", "gone")),
+            Field("absence_reason", "choice", valid="medical", choices=("", "whim")),
+            Field("rescheduled_by", "choice", valid="", choices=("service", "nobody")),
+            Field("reason", "text", valid="He rang from hospital at 9:40"),
+        ],
+        writes={
+            "keywork.OutcomeCorrection": 1,
+            "keywork.Attendance": 0,
+            "keywork.HistoricalAttendance": 1,
+            "participants.TimelineEvent": 1,
+        },
+        saved=lambda w: OutcomeCorrection.objects.order_by("-pk").first(),
+        shown_on=lambda w: reverse("keywork:session_detail", args=[w["recorded_session"].pk]),
     ),
     FormCase(
         id="addendum",

@@ -26,6 +26,7 @@ from sessions.models import (
     EnforcementDecision,
     NoteAddendum,
     Outcome,
+    OutcomeCorrection,
     Session,
     SessionNote,
     SessionType,
@@ -40,19 +41,23 @@ LARGE = 500
 OTHER_MEN = 12
 
 # Absolute budgets: the highest count measured for the page (any persona) plus a margin of 2.
-# Measured, the same at 5 and at 500 sessions: My day 9 (keyworker); his Sessions tab 16 (every
-# persona); the session 12 (keyworker, offender manager). Each includes 3 for session, user and
-# memberships and 3 for saving the session (SESSION_SAVE_EVERY_REQUEST: savepoint, update,
-# release). My day reads today's sessions, their registers (one prefetch) and the sessions
-# with outcomes missing; the session reads it, its attendances, its staff, its notes
-# and their addenda (one prefetch each). The Sessions tab writes one access-log row, reads the
-# compliance policy, his outcomes of the 12 weeks and of the policy's window together, the
-# expected days, his latest decisions, the page of sessions and its count, and the notes on
-# them with their addenda: not per row.
+# Measured, the same at 5 and at 500 sessions: My day 9 (keyworker); his Sessions tab 18 (every
+# persona); the session 13 (keyworker), 14 (offender manager). Each includes 3 for session,
+# user and memberships and 3 for saving the session (SESSION_SAVE_EVERY_REQUEST: savepoint,
+# update, release). My day reads today's sessions, their registers (one prefetch) and the
+# sessions with outcomes missing; the session reads it, its attendances with their outcome
+# corrections, its staff, its notes and their addenda (one prefetch each), and for an offender
+# manager which of the men on it are in his team (one query: the rows he may correct). The
+# Sessions tab writes one access-log row, reads the compliance policy, his outcomes of the 12
+# weeks and of the policy's window together, the expected days, his latest decisions, the page
+# of sessions with their corrections and its count, and the notes on them with their addenda:
+# not per row. Correcting an outcome: 10 (keyworker), 11 (offender manager: is he in her team);
+# the session, his row with its recorder, an access-log row and the earlier corrections.
 BUDGETS = {
     "my_day": 11,
-    "participant_sessions": 18,
-    "session_detail": 14,
+    "participant_sessions": 20,
+    "session_detail": 16,
+    "correct_outcome": 13,
 }
 
 
@@ -249,7 +254,23 @@ class Record:
             )
             for man in self.others[2:]
         ]
-        Attendance.objects.bulk_create(attendances)
+        attendances = Attendance.objects.bulk_create(attendances)
+        # Outcomes put right: every seventh recorded one, some twice (his Sessions tab, the
+        # session's register and the compliance report say when, by whom and what it was).
+        OutcomeCorrection.objects.bulk_create(
+            OutcomeCorrection(
+                attendance=attendance,
+                previous_outcome=Outcome.UNACCEPTABLE_ABSENCE,
+                outcome=attendance.outcome,
+                absence_reason=attendance.absence_reason,
+                rescheduled_by=attendance.rescheduled_by,
+                reason=f"Marked absent by mistake ({n})",
+                corrected_by=om if n % 2 else keyworker,
+            )
+            for n, attendance in enumerate(attendances)
+            for _again in range(1 + n % 2)
+            if attendance.outcome and n % 7 == 0
+        )
         visibilities = list(Visibility.values)
         notes = [
             SessionNote(
@@ -367,3 +388,33 @@ def test_the_session_costs_the_same_at_5_and_500_sessions(
     assert len(context["notes"]) == OTHER_MEN + 2
     assert any(note.restricted for note in context["notes"])  # the other agency's notes
     print(f"session as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
+
+
+@pytest.mark.parametrize("persona", ("keyworker", "offender_manager"))
+def test_correcting_an_outcome_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, persona, django_assert_max_num_queries
+):
+    """The correction page of his group outcome: the session, his row with who recorded it,
+    whether he is in their team (the OM), and the row's earlier corrections in one read."""
+    client = client_for(personas[persona])
+    row = record.group.attendances.get(participant=record.jamal)
+    url = reverse("keywork:correct_outcome", args=[record.group.pk, row.pk])
+
+    def grow():
+        record.grow()
+        OutcomeCorrection.objects.bulk_create(
+            OutcomeCorrection(
+                attendance=row,
+                previous_outcome=Outcome.UNACCEPTABLE_ABSENCE,
+                outcome=Outcome.ATTENDED,
+                reason=f"Put right ({n})",
+                corrected_by=personas["offender_manager"],
+            )
+            for n in range(20)
+        )
+
+    small, large = assert_same_cost(
+        client, url, grow, BUDGETS["correct_outcome"], django_assert_max_num_queries
+    )
+    assert len(client.get(url).context["corrections"]) == 20
+    print(f"correction page as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
