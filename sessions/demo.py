@@ -55,11 +55,12 @@ def seed_sessions(demo_services) -> None:
             continue
         keyworker = User.objects.get(email=demo_email("keyworker", key))
         colleague = User.objects.get(email=demo_email("keyworker2", key))
-        # Everyone on licence at some point of the twelve weeks (a man recalled last week
-        # came until then): each is booked only on the days he was on licence.
+        # Everyone on licence at some point of the twelve weeks (a man recalled last week, or
+        # whose time with the service ended, came until then): each is booked only on the
+        # days he was on licence.
         men = list(
             Participant.objects.filter(service=service)
-            .exclude(stage__in=[Stage.WAITING, Stage.ENDED])
+            .exclude(stage=Stage.WAITING)
             .order_by("family_name")
         )
         histories = {man.pk: stage_history_of(man) for man in men}
