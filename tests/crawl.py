@@ -27,7 +27,6 @@ from participants import services as participant_services
 from participants.models import Referral, StageChange
 from reports import services as report_services
 from reports.models import ReportRequest, report_storage
-from resettle.accounts.roles import Role
 from riskplans import services as plan_services
 from sessions import services as session_services
 from sessions.models import Outcome, SessionNote, SessionType, Visibility
@@ -36,9 +35,9 @@ from tests.factories import (
     ServiceFactory,
     accepted_participant,
     allocate_team,
-    staff_member,
 )
 from tests.factories.retention import ended_participant
+from tests.world import make_personas
 
 # --- The world ------------------------------------------------------------------------------
 
@@ -78,24 +77,6 @@ class World:
     objects: dict  # name -> object, for the URL conf's arguments
     url_args: dict[str, list] = field(default_factory=dict)  # parameter -> candidate values
     owned: dict[str, list[tuple]] = field(default_factory=dict)  # parameter -> (man's pk, value)
-
-
-def make_personas(service, other_service) -> dict:
-    """The people of tests/conftest.py `personas`, made once for a module's world."""
-    return {
-        "offender_manager": staff_member(Role.OFFENDER_MANAGER, service, full_name="Sarah Okafor"),
-        "keyworker": staff_member(Role.HEALTH_KEYWORKER, service, full_name="Aisha Rahman"),
-        "colleague": staff_member(Role.HEALTH_KEYWORKER, service, full_name="Tom Gallagher"),
-        "psychologist": staff_member(Role.PSYCHOLOGIST, service, full_name="Helen Marsh"),
-        "service_manager": staff_member(Role.SERVICE_MANAGER, service, full_name="Joanne Kirkby"),
-        "crisis_worker": staff_member(Role.CRISIS_LINE_WORKER, service, full_name="Marcus Bell"),
-        "administrator": staff_member(Role.ADMINISTRATOR, service, full_name="Priya Shah"),
-        "commissioner": staff_member(Role.COMMISSIONER, service, full_name="Graham Lowe"),
-        "outsider": staff_member(Role.HEALTH_KEYWORKER, other_service, full_name="Nadia Hussain"),
-        "outsider_manager": staff_member(
-            Role.SERVICE_MANAGER, other_service, full_name="Karen Dodds"
-        ),
-    }
 
 
 @contextmanager
