@@ -191,7 +191,7 @@ def test_plan_is_returned_changed_approved_and_compared(page, sign_in, personas,
     assert contingency.get_by_text("Changed", exact=True).is_visible()
     # Word by word: only "the police and" is new, nothing was taken out.
     assert contingency.locator("del").count() == 0
-    assert [text.strip() for text in contingency.locator("ins").all_inner_texts()] == [
+    assert [" ".join(text.split()) for text in contingency.locator("ins").all_inner_texts()] == [
         "added: the police and (end of added text)"
     ]
     status = row("Status")
