@@ -4,7 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Window
+from django.db.models import F, Max, Subquery, Window
 from django.db.models.functions import Lag
 
 from participants.history import versions_of
@@ -14,6 +14,7 @@ from resettle.accounts.roles import Role
 from resettle.core.params import ascii_int
 from resettle.core.words import in_words
 
+from . import diff
 from .models import (
     Formulation,
     FormulationStatus,
@@ -79,6 +80,24 @@ def risk_overview(participant: Participant, *, today: datetime.date) -> dict:
     }
 
 
+OPEN_PLAN_STATUSES = (PlanStatus.DRAFT, PlanStatus.RETURNED, PlanStatus.SUBMITTED)
+
+
+def new_version_preview(participant: Participant) -> dict:
+    """What starting a new plan version would do: the version already open (then none is
+    started), or the number the new draft takes and the version it is copied from (the one
+    approved, or else the latest), as `services.start_plan` does."""
+    plans = list(participant.risk_plans.select_related("author", "decided_by").order_by("-number"))
+    open_version = next((p for p in plans if p.status in OPEN_PLAN_STATUSES), None)
+    approved = next((p for p in plans if p.status == PlanStatus.APPROVED), None)
+    return {
+        "open_version": open_version,
+        "copied_from": approved or (plans[0] if plans else None),
+        "approved_plan": approved,
+        "next_number": (plans[0].number if plans else 0) + 1,
+    }
+
+
 def current_contingency_plan(participant: Participant) -> RiskManagementPlan | None:
     return participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
 
@@ -140,19 +159,83 @@ HISTORY_KINDS = {
 }
 
 
+# What each kind of row is, and what the list of its versions reads (who decided, and when).
+_ORDERING = {
+    "plan": ("-number",),
+    "formulation": ("-number",),
+    "assessment": ("-assessed_on", "-created_at", "-id"),
+}
+_PEOPLE = {
+    "plan": ("decided_by",),
+    "formulation": ("agreed_by",),
+    "assessment": ("assessor",),
+}
+_LISTED = {
+    "plan": ("number", "status", "submitted_at", "decided_at", "decided_by__full_name"),
+    "formulation": ("number", "status", "agreed_at", "agreed_by__full_name"),
+    "assessment": ("assessed_on", "created_at", "source_reference", "assessor__full_name"),
+}
+
+
 def versions(participant: Participant, kind: str):
-    """His saved versions of one kind, newest first, light enough to list a page of them:
-    who saved each and when, its number and status, and which version came before it."""
-    listed = ("history_id", "history_date", "history_user__full_name")
-    listed += ("assessed_on",) if kind == "assessment" else ("number", "status")
-    oldest_first = [F("history_date").asc(), F("history_id").asc()]
+    """His versions of one kind, newest first, one row each: the latest saved state of each
+    plan or formulation version (or of each assessment), light enough to list a page of
+    them, with the row of the version before it (to link "what changed")."""
+    latest_saves = (
+        _saved(participant, kind)
+        .order_by()
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    listed = ("id", "history_id", "history_date", "history_user__full_name", *_LISTED[kind])
+    oldest_first = [F(field[1:]).asc() for field in _ORDERING[kind]]
     return (
         _saved(participant, kind)
-        .select_related("history_user")
+        .filter(history_id__in=Subquery(latest_saves))
+        .select_related("history_user", *_PEOPLE[kind])
         .only(*listed)
         .annotate(previous_history_id=Window(Lag("history_id"), order_by=oldest_first))
-        .order_by("-history_date", "-history_id")
+        .order_by(*_ORDERING[kind])
     )
+
+
+def _on(moment) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime.datetime):
+        moment = timezone.localtime(moment).date()
+    return f" on {moment:%-d %B %Y}"
+
+
+def _by(person) -> str:
+    return f" by {person.full_name}" if person is not None else ""
+
+
+def version_summary(kind: str, row) -> str:
+    """Where one version stands, in words: "Approved on 3 March 2026 by Sarah Okafor"."""
+    saved = f"last saved{_on(row.history_date)}{_by(row.history_user)}"
+    if kind == "assessment":
+        source = f" ({row.source_reference})" if row.source_reference else ""
+        return f"Assessed{_on(row.assessed_on)}{_by(row.assessor)}{source}"
+    if kind == "formulation":
+        agreed = f"Agreed{_on(row.agreed_at)}{_by(row.agreed_by)}"
+        if row.status == FormulationStatus.CURRENT:
+            return f"{agreed}: the current formulation"
+        if row.status == FormulationStatus.SUPERSEDED:
+            return f"{agreed}; replaced{_on(row.history_date)}"
+        return f"Draft, {saved}"
+    approved = f"Approved{_on(row.decided_at)}{_by(row.decided_by)}"
+    match row.status:
+        case PlanStatus.APPROVED:
+            return f"{approved}: the plan in force"
+        case PlanStatus.SUPERSEDED:
+            return f"{approved}; replaced{_on(row.history_date)}"
+        case PlanStatus.SUBMITTED:
+            return f"Submitted for approval{_on(row.submitted_at)}{_by(row.history_user)}"
+        case PlanStatus.RETURNED:
+            return f"Returned with comments{_on(row.decided_at)}{_by(row.decided_by)}"
+    return f"Draft, {saved}"
 
 
 def _saved(participant: Participant, kind: str):
@@ -164,8 +247,12 @@ def _display(record, field: str) -> str:
     return in_words(record.instance_type, field, getattr(record, field))
 
 
+CHOOSE_TWO = "Choose two different versions to compare"
+
+
 def compare(participant: Participant, kind: str, a: str | None, b: str | None) -> dict | None:
-    """Two of his saved versions side by side, each field marked when it differs."""
+    """Two of his saved versions side by side, field by field, each long text marked up
+    word by word (`diff.marked`); None unless both are his and they are not the same."""
     wanted = {value for value in (a, b) if ascii_int(value, minimum=1) is not None}
     if len(wanted) != 2:
         return None
@@ -178,13 +265,26 @@ def compare(participant: Participant, kind: str, a: str | None, b: str | None) -
     left, right = by_id.get(a), by_id.get(b)
     if left is None or right is None:
         return None
-    if left.history_date > right.history_date:
+    if (left.history_date, left.history_id) > (right.history_date, right.history_id):
         left, right = right, left
+    model = HISTORY_KINDS[kind]["model"]
     rows = []
     for field, label in HISTORY_KINDS[kind]["fields"]:
         old, new = _display(left, field), _display(right, field)
-        rows.append({"label": label, "old": old, "new": new, "changed": old != new})
-    return {"left": left, "right": right, "rows": rows}
+        whole = not isinstance(model._meta.get_field(field), models.TextField | models.JSONField)
+        old_html, new_html = diff.marked(old, new, whole=whole)
+        rows.append(
+            {
+                "label": label,
+                "old": old,
+                "new": new,
+                "changed": old != new,
+                "old_html": old_html,
+                "new_html": new_html,
+            }
+        )
+    changed = sum(row["changed"] for row in rows)
+    return {"left": left, "right": right, "rows": rows, "changed": changed}
 
 
 def formulation_rows(formulation: Formulation) -> list[tuple[str, str]]:

@@ -125,7 +125,8 @@ def _next_number(queryset) -> int:
 @records_actor
 @transaction.atomic
 def start_plan(*, participant: Participant, actor) -> RiskManagementPlan:
-    """A new draft version, starting from the version in force (or the latest) if any."""
+    """A new draft version, a copy of the version in force (or else the latest) if any; none
+    while a version is still a draft, returned or submitted (carry on with that one)."""
     participant = participant_services.lock_for_change(participant=participant, actor=actor)
     open_version = participant.risk_plans.filter(
         status__in=(PlanStatus.DRAFT, PlanStatus.RETURNED, PlanStatus.SUBMITTED)
@@ -136,7 +137,10 @@ def start_plan(*, participant: Participant, actor) -> RiskManagementPlan:
             "carry on with that one",
             code="open_version",
         )
-    base = participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
+    base = (
+        participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
+        or participant.risk_plans.order_by("-number").first()
+    )
     plan = RiskManagementPlan.objects.create(
         participant=participant,
         number=_next_number(participant.risk_plans),

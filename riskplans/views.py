@@ -72,16 +72,24 @@ def assessment_add(request, pk):
     return render(request, "riskplans/form.html", context)
 
 
-@require_POST
 @case_roles
 def plan_start(request, pk):
+    """Starting a new version, asked first: a GET says what will happen (or that a version
+    is already open) and changes nothing; the POST starts the draft."""
     participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
-    try:
-        plan = services.start_plan(participant=participant, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("riskplans:overview", pk=participant.pk)
-    return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+    if request.method == "POST":
+        try:
+            plan = services.start_plan(participant=participant, actor=request.user)
+        except ValidationError as error:
+            if error.code != "open_version":
+                messages.error(request, error.messages[0])
+                return redirect("riskplans:overview", pk=participant.pk)
+        else:
+            messages.success(request, f"Version {plan.number} started as a draft")
+            return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+    context = record_context(request, participant, tab="plans")
+    context.update(selectors.new_version_preview(participant))
+    return render(request, "riskplans/plan_start.html", context)
 
 
 @case_roles
@@ -291,23 +299,42 @@ def formulation_agree(request, pk, formulation_id):
 
 @case_roles
 def version_history(request, pk, kind):
-    """Every saved version of his plans, formulations or assessments; compare any two."""
+    """His versions of a plan, formulation or assessment, one row each; compare any two."""
     if kind not in selectors.HISTORY_KINDS:
         raise Http404("No such history")
     participant = get_participant_for(request.user, pk)
     a, b = request.GET.get("a"), request.GET.get("b")
+    asked = "compare" in request.GET or a is not None or b is not None
     page = Paginator(selectors.versions(participant, kind), selectors.VERSIONS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    rows = list(page.object_list)
+    for row in rows:
+        row.summary = selectors.version_summary(kind, row)
+    comparison = selectors.compare(participant, kind, a, b) if asked else None
+    error, chosen = "", {"a": a, "b": b}
+    if comparison is not None:
+        chosen = {"a": str(comparison["left"].history_id), "b": str(comparison["right"].history_id)}
+    elif asked:
+        error = selectors.CHOOSE_TWO
+    elif page.number == 1 and len(rows) > 1:  # the two latest, ready to compare
+        chosen = {"a": str(rows[1].history_id), "b": str(rows[0].history_id)}
+    error_target = ""
+    if error and rows:
+        group = "b" if a and not b else "a"
+        error_target = f"{group}-{rows[0].history_id}"
     context = record_context(request, participant, tab="plans")
     context.update(
         {
             "kind": kind,
             "kind_label": selectors.HISTORY_KINDS[kind]["label"],
             "page": page,
-            "versions": page.object_list,
-            "comparison": selectors.compare(participant, kind, a, b),
-            "querystring": urlencode({k: v for k, v in (("a", a), ("b", b)) if v}),
+            "versions": rows,
+            "comparison": comparison,
+            "chosen": chosen,
+            "error": error,
+            "error_target": error_target,
+            "querystring": urlencode({"a": a, "b": b}) if comparison else "",
             "history_url": reverse("riskplans:history", args=[participant.pk, kind]),
         }
     )

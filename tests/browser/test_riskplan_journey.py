@@ -18,6 +18,10 @@ SECOND_CONTINGENCY = (
     "OM's duty officer."
 )
 RETURN_COMMENT = "Say who acts out of hours, not only the keyworker."
+THIRD_CONTINGENCY = (
+    "If he misses one day, the keyworker rings him; out of hours the crisis line calls the "
+    "police and his OM's duty officer."
+)
 
 
 def no_errors(page) -> None:
@@ -62,12 +66,23 @@ def decide(page, decision: str, comment: str = "") -> None:
     no_errors(page)
 
 
+def start_version(page, number: int) -> None:
+    """From the risk tab: the start button asks first, and only its own button starts it."""
+    label = "Start the plan" if number == 1 else "Start a new version"
+    page.get_by_role("link", name=label, exact=True).click()
+    page.wait_for_url("**/risk/plans/new/")
+    assert (
+        page.get_by_role("heading", level=1).inner_text() == f"Start version {number} of his plan"
+    )
+    page.get_by_role("button", name=f"Start version {number}", exact=True).click()
+    page.wait_for_url("**/edit/")
+
+
 def start_and_submit_plan(page, sign_in, personas, participant) -> None:
     """The keyworker writes version 1 and submits it, as in issue #4."""
     sign_in(personas["keyworker"])
     open_risk_tab(page, participant)
-    page.get_by_role("button", name="Start the plan", exact=True).click()
-    page.wait_for_url("**/edit/")
+    start_version(page, 1)
     page.get_by_label("Pillar, action 1", exact=True).select_option(label="Supervision")
     page.get_by_label("Action, action 1", exact=True).fill("Weekly supervision with his OM")
     page.get_by_label("Who does it, action 1", exact=True).fill("Sarah Okafor")
@@ -137,11 +152,32 @@ def test_plan_is_returned_changed_approved_and_compared(page, sign_in, personas,
     assert plan.review_due_on is not None
     assert plan.actions and plan.actions[0]["action"] == "Weekly supervision with his OM"
 
-    # Compare the oldest saved version with the newest.
+    # The keyworker starts version 2: it is asked first, and begins as a copy of version 1.
+    switch_to(page, sign_in, personas["keyworker"])
+    open_risk_tab(page, participant)
+    page.get_by_role("link", name="Start a new version", exact=True).click()
+    page.wait_for_url("**/risk/plans/new/")
+    main = page.locator("main").inner_text()
+    assert "A new draft, version 2, starts as a copy of version 1 (approved on" in main
+    assert "Version 1 stays in force until the new one is approved" in main
+    assert RiskManagementPlan.objects.filter(participant=participant).count() == 1
+    assert serious_accessibility_violations(page) == [], "start a new version"
+    page.get_by_role("button", name="Start version 2", exact=True).click()
+    page.wait_for_url("**/edit/")
+    assert page.get_by_label("Contingency plan", exact=True).input_value() == SECOND_CONTINGENCY
+    page.get_by_label("Contingency plan", exact=True).fill(THIRD_CONTINGENCY)
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    page.wait_for_url("**/risk/plans/*/")
+    no_errors(page)
+
+    # One row a version, the two latest already chosen: compare them at once.
     page.get_by_role("link", name="Plan history and comparison", exact=True).click()
     page.wait_for_url("**/risk/history/plan/")
-    page.get_by_label("Compare from this version").last.check()
-    page.get_by_label("Compare to this version").first.check()
+    rows = page.locator("form table tbody tr")
+    assert rows.count() == 2
+    assert "Approved on" in rows.nth(1).inner_text()
+    assert page.get_by_label("Compare from version 1").is_checked()
+    assert page.get_by_label("Compare to version 2").is_checked()
     page.get_by_role("button", name="Compare the two versions", exact=True).click()
     page.wait_for_url("**/risk/history/plan/?*")
     comparison = page.get_by_test_id("comparison")
@@ -153,26 +189,23 @@ def test_plan_is_returned_changed_approved_and_compared(page, sign_in, personas,
 
     contingency = row("Contingency plan")
     assert contingency.get_by_text("Changed", exact=True).is_visible()
-    # The oldest version is the empty draft made by "Start the plan".
-    assert contingency.locator("ins").inner_text() == SECOND_CONTINGENCY
+    # Word by word: only "the police and" is new, nothing was taken out.
+    assert contingency.locator("del").count() == 0
+    assert [" ".join(text.split()) for text in contingency.locator("ins").all_inner_texts()] == [
+        "added: the police and (end of added text)"
+    ]
     status = row("Status")
-    assert status.get_by_text("Changed", exact=True).is_visible()
-    assert status.locator("del").inner_text() == "Draft"
-    assert status.locator("ins").inner_text() == "Approved"
+    assert "Approved" in status.locator("del").inner_text()
+    assert "Draft" in status.locator("ins").inner_text()
+    assert serious_accessibility_violations(page) == [], "comparison"
 
-    # And from the first draft with text in it, so the old contingency plan shows too.
-    first_saved = page.locator("form table tbody tr").filter(has_text="Version 1: Draft").nth(-2)
-    first_saved.get_by_label("Compare from this version").check()
-    page.get_by_label("Compare to this version").first.check()
-    page.get_by_role("button", name="Compare the two versions", exact=True).click()
-    page.wait_for_load_state()
-    contingency = row("Contingency plan")
-    assert contingency.get_by_text("Changed", exact=True).is_visible()
-    assert contingency.locator("del").inner_text() == FIRST_CONTINGENCY
-    assert contingency.locator("ins").inner_text() == SECOND_CONTINGENCY
-    assert row("Status").locator("del").inner_text() == "Draft"
-    assert row("Status").locator("ins").inner_text() == "Approved"
-    assert serious_accessibility_violations(page) == []
+    # Comparing with nothing chosen says so, and the message leads to the choice.
+    page.goto(page.url.split("?")[0] + "?compare=1")
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible()
+    link = summary.get_by_role("link", name="Choose two different versions to compare")
+    assert page.locator(link.get_attribute("href")).get_attribute("name") == "a"
+    assert serious_accessibility_violations(page) == [], "comparison refused"
 
 
 def test_the_author_cannot_approve_her_own_plan(page, sign_in, personas, participant):
@@ -204,7 +237,10 @@ def test_risk_pages_have_no_serious_accessibility_violations(page, sign_in, pers
     open_risk_tab(page, participant)
     assert serious_accessibility_violations(page) == [], "risk overview"
 
-    page.get_by_role("button", name="Start the plan", exact=True).click()
+    page.get_by_role("link", name="Start the plan", exact=True).click()
+    page.wait_for_url("**/risk/plans/new/")
+    assert serious_accessibility_violations(page) == [], "start the plan"
+    page.get_by_role("button", name="Start version 1", exact=True).click()
     page.wait_for_url("**/edit/")
     assert serious_accessibility_violations(page) == [], "plan edit"
 
@@ -219,9 +255,5 @@ def test_risk_pages_have_no_serious_accessibility_violations(page, sign_in, pers
 
     page.get_by_role("link", name="Plan history and comparison", exact=True).click()
     page.wait_for_url("**/risk/history/plan/")
-    page.get_by_label("Compare from this version").last.check()
-    page.get_by_label("Compare to this version").first.check()
-    page.get_by_role("button", name="Compare the two versions", exact=True).click()
-    page.wait_for_url("**/risk/history/plan/?*")
-    assert page.get_by_test_id("comparison").is_visible()
-    assert serious_accessibility_violations(page) == [], "history comparison"
+    assert page.locator("form table tbody tr").count() == 1  # one version, however many saves
+    assert serious_accessibility_violations(page) == [], "history"

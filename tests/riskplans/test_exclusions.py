@@ -152,7 +152,7 @@ EDITED_PLAN = {
 CASES = (
     Case("overview", ("jamal",), {}),
     Case("assessment_add", ("jamal",), {"rosh_public": "low", "risk_factors": "x"}),
-    Case("plan_start", ("jamal",), {}, post_only=True),
+    Case("plan_start", ("jamal",), {}),
     Case("plan_detail", ("jamal", "plan"), {}),
     Case("plan_edit", ("jamal", "plan"), EDITED_PLAN),
     Case("plan_submit", ("jamal", "plan"), {}, post_only=True),
@@ -221,7 +221,8 @@ def test_an_excluded_person_is_refused_every_page_and_changes_nothing(db, world,
 @pytest.mark.parametrize("case", [c for c in CASES if not c.post_only], ids=lambda c: c.name)
 def test_a_colleague_who_is_not_excluded_still_opens_them(db, world, client, case):
     client.force_login(world.people["colleague"])
-    expected = 403 if case.name in ("assessment_add", "plan_edit", "formulation_edit") else 200
+    writes = ("assessment_add", "plan_start", "plan_edit", "formulation_edit")
+    expected = 403 if case.name in writes else 200
     expected = 403 if case.name == "plan_decide" else expected
     response = client.get(url(world, case))
     assert response.status_code == expected

@@ -106,12 +106,9 @@ def test_the_history_shows_who_agreed_it_and_when(client_for, personas, particip
         url, {"a": versions[0].history_id, "b": versions[-1].history_id}
     )
     rows = {row["label"]: row for row in response.context["comparison"]["rows"]}
-    assert rows["Agreed by"] == {
-        "label": "Agreed by",
-        "old": "",
-        "new": "Helen Marsh",
-        "changed": True,
-    }
+    agreed_by = rows["Agreed by"]
+    assert (agreed_by["old"], agreed_by["new"], agreed_by["changed"]) == ("", "Helen Marsh", True)
+    assert "<ins" in agreed_by["new_html"] and "Helen Marsh" in agreed_by["new_html"]
     assert rows["Agreed on"]["changed"] and rows["Agreed on"]["new"]
     page = response.content.decode()
     assert "Agreed by" in page and "Helen Marsh" in page
