@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Max, Subquery, Window
 from django.db.models.functions import Lag
+from django.utils import timezone
 
 from participants.history import versions_of
 from participants.models import Participant
 from resettle.access import access_for
 from resettle.accounts.roles import Role
 from resettle.core.params import ascii_int
-from resettle.core.words import in_words
+from resettle.core.words import date_in_words, in_words
 
 from . import diff
 from .models import (
@@ -205,7 +206,7 @@ def _on(moment) -> str:
         return ""
     if isinstance(moment, datetime.datetime):
         moment = timezone.localtime(moment).date()
-    return f" on {moment:%-d %B %Y}"
+    return f" on {date_in_words(moment)}"
 
 
 def _by(person) -> str:
