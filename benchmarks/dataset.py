@@ -146,7 +146,7 @@ class Dataset:
             "decision_reason decline_category decided_on participant_id created_by_id created_at",
             Participant: "id service_id given_name family_name preferred_name date_of_birth "
             "prison_number crn pnc_number nhs_number phone gp_practice current_accommodation "
-            "stage stage_since recall_type highest_rosh mappa_category mappa_level "
+            "prison expected_release_date stage stage_since recall_type highest_rosh mappa_category mappa_level "
             "plan_review_due_on version created_at",
             Contact: "id participant_id name relationship phone notes is_next_of_kin",
             Goal: "id participant_id in_his_words progress progress_note set_on",

@@ -103,6 +103,9 @@ class ParticipantsWriter(Simulation):
             "phone": "",
             "gp_practice": "",
             "current_accommodation": "",
+            # Where he was held and when he was due out, as his referral said.
+            "prison": first_in_custody,
+            "expected_release_date": man.referral["expected_release_date"],
             "stage": accepted.to_stage,
             "stage_since": accepted.day,
             "recall_type": "",  # kept with each move, as change_stage does

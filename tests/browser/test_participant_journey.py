@@ -141,7 +141,9 @@ def test_service_manager_takes_a_man_from_referral_to_move_on(page, sign_in, per
         recall_type="Fixed-term recall",
         reason="Missed two appointments with probation",
     )
-    assert stage_tag(page).inner_text().startswith("In-reach")
+    # Back in custody after a recall, and marked so: not a man in pre-release in-reach.
+    recalled = f"Recalled (fixed-term) since {today.day} {today:%B %Y}"
+    assert stage_tag(page).inner_text() == recalled
     assert page.get_by_role("link", name="Record release", exact=True).count() == 0
 
     # 7. Re-release, then move-on.
