@@ -214,3 +214,23 @@ def test_someone_outside_his_team_sees_no_upcoming_release_of_his(
         response = client_for(personas[persona]).get(reverse("core:home"))
         assert list(response.context["upcoming_releases"]) == [], persona
         assert "Leon Baptiste" not in response.content.decode(), persona
+
+
+def test_an_excluded_manager_sees_neither_his_release_nor_his_time_limits(
+    due_out_soon, long_in_the_community, service, personas, client_for
+):
+    """Exclusion reaches the clock's panels as every other list: Ruth, a second manager of
+    the service excluded from Leon, still sees Kofi and nothing of Leon."""
+    from resettle.accounts.roles import Role
+    from tests.factories import staff_member
+
+    ruth = staff_member(Role.SERVICE_MANAGER, service, full_name="Ruth Ellis")
+    participant_services.exclude_staff(
+        participant=due_out_soon, staff=ruth, reason="Knows his family outside work",
+        actor=personas["service_manager"],
+    )  # fmt: skip
+    response = client_for(ruth).get(reverse("core:home"))
+    assert list(response.context["upcoming_releases"]) == []
+    prompted = [p["participant"].pk for p in response.context["time_limit_prompts"]]
+    assert prompted == [long_in_the_community.pk]
+    assert "Leon Baptiste" not in response.content.decode()
