@@ -1,7 +1,7 @@
 import pytest
-from django.db import transaction
 
 from tests.world import (
+    built_once,
     fresh_copy,
     make_other_service,
     make_participant,
@@ -44,31 +44,69 @@ def participant(personas, service):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """service, other_service, personas and participant, built once for the module that asks.
-
-    Built in a transaction left open until the module ends, then rolled back; each test runs
-    in a savepoint inside it (pytest-django's `db`). Modules opt in with tests.world.from_world
-    (see there); transactional tests (`transactional_db`, `live_server`) must not use it.
-    """
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = make_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    """service, other_service, personas and participant, built once for the module that asks
+    (tests.world.built_once: one transaction for the module, a savepoint for each test).
+    Modules opt in with tests.world.from_world (see there)."""
+    with built_once(django_db_blocker, make_world) as built:
+        yield built
 
 
 @pytest.fixture
 def fresh_world(world, db):
     """This test's own deep copy of the module's world (its rows are the same rows)."""
     return fresh_copy(world)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and beside it a copy as the migrations left it, before
+    any test wrote to it (`<test database>_pristine`, PostgreSQL only): a test that needs a
+    whole database of its own starts from that copy (`pristine_database`) in a second, instead
+    of migrating one again for most of a minute."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    name = settings_dict["NAME"]
+    made = name == connections["default"].creation._get_test_db_name()
+    if settings_dict["ENGINE"] != "django.db.backends.postgresql" or not made:
+        yield None  # no test asked for the database, or not PostgreSQL
+        return
+    copy = f"{name}_pristine"
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()  # a template must have no one connected
+        server_statement(settings_dict, "DROP DATABASE IF EXISTS {}", copy)
+        server_statement(settings_dict, "CREATE DATABASE {} TEMPLATE {}", copy, name)
+    yield copy
+    server_statement(settings_dict, "DROP DATABASE IF EXISTS {} WITH (FORCE)", copy)
+
+
+@pytest.fixture(scope="session")
+def pristine_database(django_db_setup) -> str:
+    """The name of the migrated, empty copy of the test database (see django_db_setup)."""
+    if django_db_setup is None:
+        pytest.skip("needs the PostgreSQL test database (mark the test django_db)")
+    return django_db_setup
+
+
+def server_statement(settings_dict: dict, statement: str, *names: str) -> None:
+    """One statement naming databases, run on the server outside any database's transaction."""
+    import psycopg2
+    from psycopg2 import sql
+
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+    )
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+    finally:
+        connection.close()
 
 
 # The same in every test (made by migrations): kept, so nothing has to make them again.

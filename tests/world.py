@@ -25,8 +25,12 @@ an instance one test changes, refreshes or caches something on is not the next t
 """
 
 import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from django.db import transaction
 
 from resettle.accounts.roles import Role
 from tests.factories import ServiceFactory, staff_member
@@ -92,6 +96,28 @@ def make_world() -> dict:
         "personas": personas,
         "participant": make_participant(personas, service),
     }
+
+
+@contextmanager
+def built_once(django_db_blocker, build: Callable[[], Any]) -> Iterator[Any]:
+    """What `build` makes, kept for a module: built in a transaction left open until the module
+    ends, then rolled back; each test runs in a savepoint inside it (pytest-django's `db`).
+    Transactional tests (`transactional_db`, `live_server`) must not use it."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def fresh_copy(world: dict) -> dict:

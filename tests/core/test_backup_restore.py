@@ -60,7 +60,7 @@ from django.test import Client
 from django.urls import reverse
 from participants.models import Participant
 from resettle.accounts.models import User
-call_command("migrate", verbosity=0)
+call_command("migrate", verbosity=0)  # nothing to do: a copy of the migrated test database
 call_command("seed_demo", verbosity=0)
 records = list(Participant.objects.filter(service__name="Resettle Merseyside")[:3])
 for email in ("manager@mersey.example", "keyworker@northumbria.example"):
@@ -79,6 +79,10 @@ session_services.correct_outcome(
     outcome="late" if row.outcome != "late" else "attended", reason="Recorded in error",
 )
 """
+# The tests read scratch databases of their own; the mark has the test database made, whose
+# migrated copy (tests/conftest.py, pristine_database) the source starts from.
+pytestmark = pytest.mark.django_db
+
 TIMING = re.compile(r"^\s+\d+\.\d\d s  \S", re.MULTILINE)
 
 
@@ -138,7 +142,7 @@ def manage(*arguments, database_url: str, private_root: Path) -> subprocess.Comp
         "REDIS_URL": "",
         "CELERY_TASK_ALWAYS_EAGER": "true",
     }
-    # Migrating and seeding the demo takes about a minute on an idle machine; the limit only
+    # Seeding the demo takes about half a minute on an idle machine; the limit only
     # stops a hung command, so it leaves room for a machine running the rest of the suite.
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
@@ -165,13 +169,20 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory):
-    """Seed a source database, back it up, restore it into an empty one."""
+def round_trip(tmp_path_factory, pristine_database):
+    """Seed a source database (a copy of the migrated test database), back it up, restore it
+    into an empty one."""
     folder = tmp_path_factory.mktemp("backup-round-trip")
     source, target = f"{SCRATCH}_source", f"{SCRATCH}_target"
     scratch = [source, target]
     try:
-        create_database(source)
+        drop_database(source)
+        execute(
+            "postgres",
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(source), sql.Identifier(pristine_database)
+            ),
+        )
         source_files = folder / "source-private"
         seeded = manage(
             "shell", "-c", SEED, database_url=f"{SERVER}/{source}", private_root=source_files
