@@ -29,6 +29,10 @@ TEST_RUN = re.sub(
 # Its test database; pytest-django adds xdist's worker ("_gw0") to the name itself, and drops
 # the database at the end (unless --reuse-db). tests/conftest.py drops those of runs that died.
 DATABASES["default"]["TEST"] = {"NAME": f"test_resettle_{TEST_RUN}"}  # noqa: F405
+# A test's commit need not wait for the disk (the test database is thrown away at the end):
+# the suite's many commits (transactional, browser and worker tests) each save a flush.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["options"] += " -c synchronous_commit=off"  # noqa: F405
 # Its keys in Redis (the worker's queues, bindings and results), per run and per xdist worker:
 # the fixtures empty only these, never the whole database.
 TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -1,10 +1,10 @@
 """Query budgets: the risk pages cost the same number of queries however many plan versions.
 
-Each test gives Jamal 2 plan versions (written by his keyworker, approved by his offender
-manager, each approval superseding the version before), measures a page, grows his plan to
-50 versions through the same services, measures again, and asserts that the two counts are
-equal and within an absolute budget. A query per version (or per saved history row) would
-show up as a difference.
+The module's world (built once) has two men with the same team: Jamal with 2 plan versions
+and Dean with 50, each version written by his keyworker and approved by his offender manager
+through the services, each approval superseding the version before. Each test measures a
+page for Jamal and for Dean and asserts that the two counts are equal and within an absolute
+budget. A query per version (or per saved history row) would show up as a difference.
 """
 
 import re
@@ -19,6 +19,7 @@ from django.urls import reverse
 from riskplans import services
 from riskplans.models import PlanStatus, RiskAssessment, RiskManagementPlan
 from tests.factories import days_ago
+from tests.world import from_world, make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,22 @@ def compared_history_url(participant) -> str:
     return f"{history_url(participant)}?a={first.history_id}&b={last.history_id}"
 
 
+@pytest.fixture(scope="module")
+def world(world, django_db_blocker):
+    """Jamal (the world's man) with 2 plan versions; Dean, with the same team, with 50."""
+    with django_db_blocker.unblock():
+        personas = world["personas"]
+        jamal = world["participant"]
+        dean = make_participant(personas, world["service"], prison_number="B5678CD")
+        for man, versions in ((jamal, SMALL), (dean, LARGE)):
+            his_record(man, personas)
+            grow_plan_to(man, personas, versions)
+    return {**world, "large": dean}
+
+
+personas, participant, large = from_world("personas", "participant", "large")
+
+
 PAGE_URLS: dict[str, Callable] = {
     "plan_detail": approved_plan_url,
     "overview": overview_url,
@@ -143,31 +160,27 @@ PAGES = [
 
 @pytest.mark.parametrize(("page", "persona"), PAGES)
 def test_risk_page_costs_the_same_at_2_and_50_plan_versions(
-    client_for, personas, participant, page, persona, django_assert_max_num_queries
+    client_for, personas, participant, large, page, persona, django_assert_max_num_queries
 ):
-    his_record(participant, personas)
-    grow_plan_to(participant, personas, SMALL)
     client = client_for(personas[persona])
     url_of = PAGE_URLS[page]
 
     client.get(url_of(participant))  # warm-up: per-process caches are not data
     small, small_sql = queries_for(client, url_of(participant))
 
-    grow_plan_to(participant, personas, LARGE)
-    url = url_of(participant)
+    url = url_of(large)
     with django_assert_max_num_queries(BUDGETS[page]):
-        large, large_sql = queries_for(client, url)
+        large_count, large_sql = queries_for(client, url)
 
     extra = Counter(map(shape, large_sql)) - Counter(map(shape, small_sql))
-    assert large == small, "Queries added by the versions:\n" + "\n".join(extra.elements())
-    print(f"{page} as {persona}: {small} queries at {SMALL} versions, {large} at {LARGE}")
+    assert large_count == small, "Queries added by the versions:\n" + "\n".join(extra.elements())
+    print(f"{page} as {persona}: {small} queries at {SMALL} versions, {large_count} at {LARGE}")
 
 
 def test_the_comparison_is_of_the_first_and_latest_saved_versions(
     client_for, personas, participant
 ):
     """The compared history page really renders a comparison (so its budget measures one)."""
-    grow_plan_to(participant, personas, SMALL)
     response = client_for(personas["colleague"]).get(compared_history_url(participant))
     comparison = response.context["comparison"]
     assert comparison is not None
