@@ -5,8 +5,9 @@ transaction. Rules that refuse a change raise ValidationError with a message for
 """
 
 import datetime
+from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -47,6 +48,11 @@ IDENTIFIER_LABELS = {
 
 class StaleVersion(ValidationError):
     """Someone else saved this record after it was opened: the edit would overwrite theirs."""
+
+
+def _a(noun: str) -> str:
+    """ "an offender manager", "a psychologist"."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _not_in_future(day: datetime.date, what: str) -> None:
@@ -583,7 +589,7 @@ def allocate(
         )
     if not staff.memberships.filter(service_id=locked.service_id, role=role).exists():
         raise ValidationError(
-            {"staff": f"{staff} is not a {Role(role).label.lower()} in {locked.service}"}
+            {"staff": f"{staff} is not {_a(Role(role).label.lower())} in {locked.service}"}
         )
     _not_in_future(started_on, "The allocation date")
     if locked.exclusions.filter(staff=staff, lifted_at__isnull=True).exists():
@@ -616,6 +622,50 @@ def allocate(
         actor=actor,
     )
     return allocation
+
+
+@records_actor
+@transaction.atomic
+def allocate_team(
+    *,
+    participant: Participant,
+    team: Mapping[str, User | None],
+    actor: User,
+    started_on: datetime.date,
+) -> list[Allocation]:
+    """Set several roles of his team at once: all the changes are made, or none.
+
+    `team` maps a role to the person who should hold it; a role whose holder is already that
+    person (or that maps to None) is left as it is, not rewritten. Each change goes through
+    `allocate`, so its checks, history, change rights and timeline event are the same as for
+    one role. A refusal names the role it concerns (the key of `team`)."""
+    locked = lock_participant(participant)
+    holders = dict(locked.allocations.filter(ended_on__isnull=True).values_list("role", "staff_id"))
+    made = []
+    for role in ALLOCATABLE_ROLES:
+        staff = team.get(role)
+        if staff is None or holders.get(role) == staff.pk:
+            continue
+        try:
+            made.append(
+                allocate(
+                    participant=locked,
+                    role=role,
+                    staff=staff,
+                    actor=actor,
+                    started_on=started_on,
+                )
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                raise ValidationError({role: error.messages}) from error
+            raise ValidationError(
+                {
+                    role if key in ("staff", NON_FIELD_ERRORS) else key: errors
+                    for key, errors in error.error_dict.items()
+                }
+            ) from error
+    return made
 
 
 # --- Pathway needs and outcomes -------------------------------------------------------------
