@@ -23,7 +23,7 @@ MAX_TEMPORARY_ACCESS_HOURS = 72
 @transaction.atomic
 def exclude_staff(*, participant: Participant, staff: User, reason: str, actor: User):
     """Keep a member of staff out of his record: he vanishes from their lists and searches."""
-    from .models import Exclusion
+    from ..models import Exclusion
 
     # Locked like an allocation, so the two cannot cross: nobody is both allocated and excluded.
     participant = lock_participant(participant)
@@ -73,7 +73,7 @@ def grant_temporary_access(*, participant: Participant, actor: User, reason: str
 
     Logged on his timeline and shown on the service manager's home page; it ends by itself.
     """
-    from .models import TemporaryAccess
+    from ..models import TemporaryAccess
 
     if not may_ask_temporary_access(actor, lock_participant(participant)):
         raise ValidationError(
