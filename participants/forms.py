@@ -348,26 +348,70 @@ class LicenceConditionForm(PlainTextMixin, forms.ModelForm):
         return cleaned
 
 
-class AllocationForm(forms.Form):
-    role = forms.ChoiceField(
-        label="Role in his team",
-        choices=[
-            (Role.OFFENDER_MANAGER, "Offender manager"),
-            (Role.HEALTH_KEYWORKER, "Health keyworker"),
-            (Role.PSYCHOLOGIST, "Psychologist"),
-        ],
-        widget=forms.RadioSelect,
-    )
-    staff = forms.ModelChoiceField(label="Member of staff", queryset=None, empty_label="Choose")
-    started_on = GovukDateField(label="Date the allocation starts", not_in_future=True)
+# Each role of his team as the allocation form asks for it: label, hint, empty choice.
+TEAM_FIELDS = {
+    Role.OFFENDER_MANAGER: (
+        "Offender manager",
+        "Probation: reviews his risk plans, watches his licence and decides on recall",
+        "Choose an offender manager",
+    ),
+    Role.HEALTH_KEYWORKER: (
+        "Health keyworker",
+        "NHS: meets him for key-work sessions and works on his resettlement needs",
+        "Choose a health keyworker",
+    ),
+    Role.PSYCHOLOGIST: (
+        "Clinical psychologist",
+        "NHS: leads his formulation with him and the team",
+        "Choose a clinical psychologist",
+    ),
+}
 
-    def __init__(self, *args, staff_queryset, **kwargs):
+
+class TeamAllocationForm(forms.Form):
+    """His whole team on one page: a select per role, listing only the staff of his service
+    who hold that role and are not excluded from his record. A role already allocated stays
+    required (his team is changed, never emptied, here)."""
+
+    def __init__(self, *args, candidates: dict, holders: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff_queryset
-        self.fields["staff"].error_messages["invalid_choice"] = (
-            "Choose a member of staff from this service"
+        self.holders = holders
+        for role, (label, hint, empty) in TEAM_FIELDS.items():
+            holder = holders.get(role)
+            field = forms.ModelChoiceField(
+                queryset=candidates[role],
+                required=holder is not None,
+                label=label,
+                help_text=hint,
+                empty_label=empty,
+                initial=holder.pk if holder is not None else None,
+            )
+            what = label[0].lower() + label[1:]
+            field.error_messages["required"] = (
+                f"Choose his {what}: a role once allocated cannot be left empty"
+            )
+            field.error_messages["invalid_choice"] = (
+                f"Choose his {what} from the list: only {what}s of his service who are not "
+                "excluded from his record can be allocated"
+            )
+            self.fields[role] = field
+        self.fields["started_on"] = GovukDateField(
+            label="Date the changes start",
+            help_text="For example, 27 3 2026. Roles you leave as they are keep their date",
+            not_in_future=True,
+            initial=timezone.localdate(),
         )
-        self.fields["started_on"].initial = timezone.localdate()
+
+    def team(self) -> dict:
+        """The person chosen for each role (None where none was chosen)."""
+        return {role: self.cleaned_data.get(role) for role in TEAM_FIELDS}
+
+    def changed_roles(self) -> list[str]:
+        return [
+            role
+            for role, staff in self.team().items()
+            if staff is not None and staff != self.holders.get(role)
+        ]
 
 
 class PathwayNeedsForm(PlainTextMixin, forms.Form):

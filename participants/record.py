@@ -13,7 +13,7 @@ from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 
 from . import clock, selectors, services
 from .access import may_ask_temporary_access, may_change, may_recall
-from .models import Participant, StageChange
+from .models import Participant, Stage, StageChange
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,13 @@ def overview_context(participant: Participant) -> dict:
         participant.release_plans.order_by("-pk").first()
     )
     moves = services.moves_available(participant)
+    team = selectors.current_team(participant)
     return {
         "today": today,
         "age": participant.age_on(today),
-        "team": selectors.current_team(participant),
+        "team": team,
         "team_roles": [(role, Role(role).label) for role in ALLOCATABLE_ROLES],
+        "team_missing": team_missing(participant, team),
         "contacts": list(participant.contacts.all()),
         "goals": list(participant.goals.all()),
         "licence": licence,
@@ -89,3 +91,14 @@ def overview_context(participant: Participant) -> dict:
             participant, clock.stage_history_of(participant, changes), licence, today
         ),
     }
+
+
+def team_missing(participant: Participant, team: dict) -> str:
+    """The roles of his team no one holds, in words ("offender manager and psychologist"), while
+    he is with the service; "" once his team is complete or his time has ended."""
+    if participant.stage == Stage.ENDED:
+        return ""
+    missing = [Role(role).label.lower() for role in ALLOCATABLE_ROLES if role not in team]
+    if len(missing) <= 1:
+        return "".join(missing)
+    return ", ".join(missing[:-1]) + " or " + missing[-1]

@@ -27,7 +27,16 @@ from resettle.accounts.roles import ALLOCATABLE_ROLES, Role
 
 from . import clock
 from .identifiers import normalise
-from .models import Allocation, Licence, Participant, Referral, ReleasePlan, Stage, StageChange
+from .models import (
+    Allocation,
+    Exclusion,
+    Licence,
+    Participant,
+    Referral,
+    ReleasePlan,
+    Stage,
+    StageChange,
+)
 
 CUSTODY_STAGES = (Stage.IN_REACH,)
 COMMUNITY_STAGES = (Stage.COMMUNITY, Stage.MOVE_ON)
@@ -178,6 +187,32 @@ def allocatable_staff(service_ids, role: str | None = None):
         .distinct()
         .order_by("full_name")
     )
+
+
+def team_candidates(participant: Participant, holders: dict | None = None) -> dict:
+    """For each role of his team, who may hold it: active staff of his service with that role
+    who are not excluded from his record (the choices of the allocation form). `holders`
+    (role -> the person holding it now) are listed for their role whatever has changed since,
+    so that leaving a role as it is never reads as a change to someone else."""
+    from resettle.accounts.models import User
+
+    holders = holders or {}
+    # A subquery, not an exclude() across the join: only an exclusion in force on his record
+    # counts, not one lifted here or one on another man.
+    excluded = Exclusion.objects.filter(
+        participant=participant, staff=OuterRef("pk"), lifted_at__isnull=True
+    )
+    candidates = {}
+    for role in ALLOCATABLE_ROLES:
+        may_hold = Q(
+            is_active=True,
+            memberships__service_id=participant.service_id,
+            memberships__role=role,
+        ) & ~Exists(excluded)
+        if holders.get(role) is not None:
+            may_hold |= Q(pk=holders[role].pk)
+        candidates[role] = User.objects.filter(may_hold).distinct().order_by("full_name")
+    return candidates
 
 
 # --- Capacity -----------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from .access import (
 )
 from .forms import (
     AcceptForm,
-    AllocationForm,
     CaseloadFilterForm,
     ContactForm,
     DecisionForm,
@@ -47,6 +46,7 @@ from .forms import (
     RetentionDecisionForm,
     RetentionDeleteForm,
     StageChangeForm,
+    TeamAllocationForm,
     TemporaryAccessForm,
 )
 from .models import (
@@ -509,26 +509,39 @@ def pathway_needs(request, pk):
 
 @case_roles
 def allocate(request, pk):
+    """His whole team on one page; each role changed goes through services.allocate."""
     participant = get_participant_for(request.user, pk, may=ParticipantAction.MANAGE)
-    staff = selectors.allocatable_staff([participant.service_id])
-    form = AllocationForm(request.POST or None, staff_queryset=staff)
+    holders = {role: a.staff for role, a in selectors.current_team(participant).items()}
+    form = TeamAllocationForm(
+        request.POST or None,
+        candidates=selectors.team_candidates(participant, holders),
+        holders=holders,
+    )
     if request.method == "POST" and form.is_valid():
+        changed = form.changed_roles()
         try:
-            services.allocate(
+            services.allocate_team(
                 participant=participant,
-                role=form.cleaned_data["role"],
-                staff=form.cleaned_data["staff"],
+                team=form.team(),
                 actor=request.user,
                 started_on=form.cleaned_data["started_on"],
             )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['staff']} allocated")
+            if changed:
+                names = [f"{form.team()[role]} as {Role(role).label.lower()}" for role in changed]
+                messages.success(request, f"Team saved: {_in_words(names)}")
+            else:
+                messages.info(request, "His team is unchanged")
             return redirect("participants:overview", pk=participant.pk)
     context = record_context(request, participant, tab="overview")
-    context.update({"form": form, "heading": "Allocate the team"})
-    return render(request, "participants/participant_form.html", context)
+    context.update({"form": form, "heading": "Allocate his team", "holders": holders})
+    return render(request, "participants/allocation_form.html", context)
+
+
+def _in_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 @case_roles

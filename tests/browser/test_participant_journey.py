@@ -64,18 +64,23 @@ def record_stage_change(page, link: str, today: datetime.date, **extra) -> None:
     ).inner_text()
 
 
-def allocate(page, *, role: str, staff_name: str, today: datetime.date) -> None:
-    page.get_by_role("link", name="Change the team", exact=True).click()
+def allocate_team(page, *, team: dict[str, str], today: datetime.date) -> None:
+    """From the prompt after acceptance: his whole team chosen on one page, saved once."""
+    page.get_by_test_id("team-prompt").get_by_role(
+        "link", name="Allocate his team", exact=True
+    ).click()
     page.wait_for_url("**/team/")
-    page.get_by_label(role, exact=True).check()
-    page.get_by_label("Member of staff", exact=True).select_option(label=staff_name)
+    for label, staff_name in team.items():
+        page.get_by_label(label, exact=True).select_option(label=staff_name)
     fill_date(page, "id_started_on", today)
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Save team", exact=True).click()
     page.wait_for_load_state()
     assert page.locator(".govuk-error-summary").count() == 0, page.locator(
         ".govuk-error-summary"
     ).inner_text()
-    assert f"{staff_name} allocated" in success_banner(page).inner_text()
+    banner = success_banner(page).inner_text()
+    for staff_name in team.values():
+        assert staff_name in banner
 
 
 def test_service_manager_takes_a_man_from_referral_to_move_on(page, sign_in, personas):
@@ -109,8 +114,13 @@ def test_service_manager_takes_a_man_from_referral_to_move_on(page, sign_in, per
     overview_url = page.url
 
     # 3. Allocate the team.
-    allocate(page, role="Offender manager", staff_name="Sarah Okafor", today=today)
-    allocate(page, role="Health keyworker", staff_name="Aisha Rahman", today=today)
+    allocate_team(
+        page,
+        team={"Offender manager": "Sarah Okafor", "Health keyworker": "Aisha Rahman"},
+        today=today,
+    )
+    # The psychologist is still to be chosen: the prompt stays until he has his whole team.
+    assert "He has no psychologist yet" in page.get_by_test_id("team-prompt").inner_text()
     team = page.get_by_test_id("team").inner_text()
     assert "Sarah Okafor" in team
     assert "Aisha Rahman" in team

@@ -441,7 +441,7 @@ def test_reallocation_that_fails_part_way_leaves_rights_as_they_were(
     def broken_record_event(**kwargs):
         raise RuntimeError("timeline unavailable")
 
-    monkeypatch.setattr(services, "record_event", broken_record_event)
+    monkeypatch.setattr(services.allocation, "record_event", broken_record_event)
     with pytest.raises(RuntimeError):
         reallocate_keyworker(participant, personas)
 

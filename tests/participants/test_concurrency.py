@@ -56,7 +56,9 @@ def test_two_saves_of_his_details_at_once_one_wins_the_other_is_told(
     monkeypatch, personas, participant
 ):
     opened = participant.version
-    first_has_lock = Gate(monkeypatch, services, "lock_participant", thread="first", after=True)
+    first_has_lock = Gate(
+        monkeypatch, services.locking, "lock_participant", thread="first", after=True
+    )
 
     def save(actor, phone):
         return lambda: services.update_participant(
@@ -82,7 +84,9 @@ def test_two_saves_of_his_details_at_once_one_wins_the_other_is_told(
 def test_two_people_saving_his_details_in_the_browser_at_once(monkeypatch, personas, participant):
     url = reverse("participants:edit_details", args=[participant.pk])
     keyworker, om = signed_in(personas["keyworker"]), signed_in(personas["offender_manager"])
-    first_has_lock = Gate(monkeypatch, services, "lock_participant", thread="first", after=True)
+    first_has_lock = Gate(
+        monkeypatch, services.locking, "lock_participant", thread="first", after=True
+    )
 
     with Race(
         first=lambda: keyworker.post(url, details_post(participant, phone="07700 900111")),
@@ -113,7 +117,9 @@ def test_two_reallocations_at_once_leave_rights_with_the_final_keyworker_only(
     ben = staff_member(Role.HEALTH_KEYWORKER, service, full_name="Ben Kowalski")
     manager = personas["service_manager"]
     other_manager = staff_member(Role.SERVICE_MANAGER, service, full_name="Ruth Ellis")
-    first_has_lock = Gate(monkeypatch, services, "lock_participant", thread="first", after=True)
+    first_has_lock = Gate(
+        monkeypatch, services.allocation, "lock_participant", thread="first", after=True
+    )
 
     with Race(
         first=lambda: reallocate_keyworker(participant, tom, manager),
@@ -163,7 +169,9 @@ def test_edit_that_holds_his_record_completes_before_the_reallocation(
 ):
     url = reverse("participants:edit_details", args=[participant.pk])
     aisha = signed_in(personas["keyworker"])
-    edit_has_lock = Gate(monkeypatch, services, "lock_participant", thread="edit", after=True)
+    edit_has_lock = Gate(
+        monkeypatch, services.locking, "lock_participant", thread="edit", after=True
+    )
 
     with Race(
         edit=lambda: aisha.post(url, details_post(participant, phone="07700 900999")),
@@ -221,7 +229,9 @@ def test_two_managers_accepting_the_same_referral_make_one_participant(
 ):
     referral = ReferralFactory(service=service, created_by=personas["service_manager"])
     other_manager = staff_member(Role.SERVICE_MANAGER, service, full_name="Ruth Ellis")
-    first_has_lock = Gate(monkeypatch, services, "_lock_referral", thread="first", after=True)
+    first_has_lock = Gate(
+        monkeypatch, services.referrals, "_lock_referral", thread="first", after=True
+    )
 
     def accept(manager):
         return lambda: services.accept_referral(

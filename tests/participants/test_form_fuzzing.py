@@ -388,12 +388,18 @@ CASES = [
     ),
     FormCase(
         id="allocation",
-        form=forms.AllocationForm,
+        form=forms.TeamAllocationForm,
         persona="service_manager",
         url=url("allocate", "participant"),
         fields=[
-            Field("role", "choice", valid="health_keyworker", choices=("service_manager",)),
-            Field("staff", "id", valid="{colleague}", choices=("{outsider}", "{crisis_worker}")),
+            Field(
+                "offender_manager",
+                "id",
+                valid="{offender_manager}",
+                choices=("{keyworker}", "{service_manager}"),
+            ),
+            Field("health_keyworker", "id", valid="{colleague}", choices=("{outsider}",)),
+            Field("psychologist", "id", valid="{psychologist}", choices=("{crisis_worker}",)),
             Field("started_on", "date", valid=parts(days_ago(1))),
         ],
         # Tom replaces Aisha: her allocation ends (a second history row), the permission moves.

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from participants import services
 from participants.access import may_change
-from participants.models import Allocation, Licence, LicenceCondition, OutcomeSnapshot, Stage
+from participants.models import Licence, LicenceCondition, OutcomeSnapshot, Stage
 from participants.timeline import record_event
 from resettle.accounts.roles import Role
 from tests.factories import ParticipantFactory, days_ago
@@ -107,43 +107,6 @@ def test_condition_ending_before_it_starts_is_refused(client_for, personas, part
     response = client_for(personas["offender_manager"]).post(url, data)
     assert "The end date must be on or after the start date" in response.content.decode()
     assert not LicenceCondition.objects.exists()
-
-
-def allocation_post(role, staff_id, day):
-    return {"role": role, "staff": staff_id, **date_fields("started_on", day)}
-
-
-def test_staff_of_another_service_cannot_be_allocated(client_for, personas, participant):
-    url = reverse("participants:allocate", args=[participant.pk])
-    outsider = personas["outsider"]
-    response = client_for(personas["service_manager"]).post(
-        url, allocation_post(Role.HEALTH_KEYWORKER, outsider.pk, days_ago(1))
-    )
-    assert "Choose a member of staff from this service" in response.content.decode()
-    assert not Allocation.objects.filter(staff=outsider).exists()
-
-
-def test_unknown_staff_id_is_refused(client_for, personas, participant):
-    url = reverse("participants:allocate", args=[participant.pk])
-    response = client_for(personas["service_manager"]).post(
-        url,
-        allocation_post(Role.HEALTH_KEYWORKER, "00000000-0000-0000-0000-000000000000", days_ago(1)),
-    )
-    assert "Choose a member of staff from this service" in response.content.decode()
-
-
-def test_staff_with_the_wrong_role_cannot_be_allocated(client_for, personas, participant):
-    url = reverse("participants:allocate", args=[participant.pk])
-    response = client_for(personas["service_manager"]).post(
-        url, allocation_post(Role.OFFENDER_MANAGER, personas["colleague"].pk, days_ago(1))
-    )
-    assert "is not a offender manager" in response.content.decode() or "is not an offender" in (
-        response.content.decode()
-    )
-    assert (
-        participant.allocations.get(role=Role.OFFENDER_MANAGER, ended_on=None).staff
-        == (personas["offender_manager"])
-    )
 
 
 def test_reallocation_ends_the_old_allocation_and_moves_the_rights(personas, participant):
