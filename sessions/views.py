@@ -446,12 +446,14 @@ def enforcement_add(request, pk):
                 return redirect("keywork:recall_add", pk=participant.pk, decision_id=decision.pk)
             messages.success(request, f"{decision.get_decision_display()} recorded")
             return redirect("keywork:participant_sessions", pk=participant.pk)
+    grounds = compliance.enforcement_grounds(participant)
     context = record_context(request, participant, tab="sessions")
     context.update(
         {
             "form": form,
             "heading": "Record an enforcement decision",
-            "prompt": compliance.enforcement_prompt(participant),
+            "prompt": grounds.prompt,
+            "grounds": grounds,
         }
     )
     return render(request, "sessions/decision_form.html", context)
