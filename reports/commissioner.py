@@ -61,15 +61,66 @@ def _days(service_ids: list[int], start: datetime.date, end: datetime.date) -> d
 
 
 def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
-    """Every raw count of the report for these services and this quarter (JSON-ready)."""
+    """Every raw count of the report for these services and this quarter (JSON-ready): one
+    step per section, in the order the report is stored."""
     start, end = quarter.start, quarter.end
     since, until = compliance.day_bounds(quarter.start, quarter.end)
-    services = Service.objects.filter(pk__in=service_ids)
+    at_end = _people_at_end(service_ids, end)
+    months_in_service = _months_in_service(at_end, end)
+    in_community = [released for stage, _joined, released in at_end if stage in LICENCE_STAGES]
+    return {
+        "quarter": quarter.key,
+        **_service_figures(service_ids),
+        **_referral_figures(service_ids, start, end),
+        "caseload": _caseload(at_end),
+        "movements": _movements(service_ids, start, end),
+        "attendance": _attendance(service_ids, since, until),
+        "days": _days(service_ids, start, end),
+        **_time_in_service(months_in_service),
+        "calls": _calls(service_ids, since, until),
+        # Accommodation and work at release and 3, 6 and 12 months on: every release counts.
+        "pathways": pathway_counts(service_ids, start, end),
+        "clock": _clock_figures(service_ids, start, end, in_community),
+    }
+
+
+def _service_figures(service_ids: list[int]) -> dict:
+    """The services' names and their funded places."""
+    services = list(Service.objects.filter(pk__in=service_ids))
+    return {
+        "services": sorted(s.name for s in services),
+        "funded": {
+            "community": sum(s.funded_community_places for s in services),
+            "custody": sum(s.funded_custody_places for s in services),
+        },
+    }
+
+
+def _referral_figures(service_ids: list[int], start: datetime.date, end: datetime.date) -> dict:
+    """Referrals received in the quarter, those decided in it by outcome, and the declined by
+    reason."""
     referrals = Referral.objects.filter(service_id__in=service_ids)
     decided = referrals.filter(decided_on__range=(start, end))
     by_status = _count_by(decided, "status")
     declined_by = _count_by(decided.filter(status=Referral.Status.DECLINED), "decline_category")
+    return {
+        "referrals": {
+            "received": referrals.filter(received_on__range=(start, end)).count(),
+            "accepted": by_status.get(Referral.Status.ACCEPTED, 0)
+            + by_status.get(Referral.Status.WAITING_LIST, 0),
+            "declined": by_status.get(Referral.Status.DECLINED, 0),
+            "withdrawn": by_status.get(Referral.Status.WITHDRAWN, 0),
+        },
+        "declined_by_reason": {
+            code: declined_by.get(code, 0) for code in Referral.DeclineCategory.values
+        }
+        | ({"not_recorded": declined_by[""]} if declined_by.get("") else {}),
+    }
 
+
+def _people_at_end(service_ids: list[int], end: datetime.date) -> list[tuple]:
+    """(stage at the quarter's end, first day with the service, release into the community)
+    of each man with a stage by then, in one query."""
     # Stage at quarter end: each man's latest move on or before the last day.
     latest_move = StageChange.objects.filter(
         participant=OuterRef("pk"), effective_on__lte=end
@@ -91,29 +142,62 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
             .values("effective_on")[:1]
         ),
     )
-    at_end = list(
+    return list(
         people.filter(stage_at_end__isnull=False).values_list(
             "stage_at_end", "joined_on", "released_on"
         )
     )
+
+
+def _caseload(at_end: list[tuple]) -> dict:
+    """Men in each stage at the quarter's end."""
     caseload = Counter(stage for stage, _joined, _released in at_end)
-    months_in_service = [
+    return {stage: caseload.get(stage, 0) for stage in Stage.values}
+
+
+def _months_in_service(at_end: list[tuple], end: datetime.date) -> list:
+    """For each man active at the quarter's end, his months with the service by then."""
+    return [
         months_between(joined, end)
         for stage, joined, _released in at_end
         if stage in ACTIVE_STAGES and joined is not None
     ]
-    in_community = [released for stage, _joined, released in at_end if stage in LICENCE_STAGES]
-    bands = Counter()
+
+
+def _time_in_service(months_in_service: list) -> dict:
+    """The active men by band of time with the service, and the median."""
+    bands: Counter = Counter()
     for months in months_in_service:
         for key, _label, low, high in TIME_BANDS:
             if months >= low and (high is None or months < high):
                 bands[key] += 1
                 break
+    return {
+        "time_in_service": {key: bands.get(key, 0) for key, *_rest in TIME_BANDS},
+        "median_months_in_service": round(statistics.median(months_in_service), 1)
+        if months_in_service
+        else None,
+    }
 
+
+MOVEMENT_KEYS = (
+    "released",
+    "re_released",
+    "moved_on",
+    "recalled_fixed_term",
+    "recalled_standard",
+    "ended",
+    *(f"ending_{code}" for code in StageChange.Ending.values),
+    "ending_not_recorded",
+)
+
+
+def _movements(service_ids: list[int], start: datetime.date, end: datetime.date) -> dict:
+    """Moves in the quarter: releases, moves on, recalls by type, endings by how they ended."""
     moves = StageChange.objects.filter(
         participant__service_id__in=service_ids, effective_on__range=(start, end)
     )
-    movements = Counter()
+    movements: Counter = Counter()
     for kind, recall_type, ending, n in (
         moves.values_list("kind", "recall_type", "ending").annotate(n=Count("pk")).order_by()
     ):
@@ -124,7 +208,11 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
             movements[f"ending_{ending or 'not_recorded'}"] += n
         else:
             movements[kind] += n
+    return {key: movements.get(key, 0) for key in MOVEMENT_KEYS}
 
+
+def _attendance(service_ids: list[int], since, until) -> dict:
+    """Outcomes of the quarter's enforceable sessions, by outcome."""
     outcomes = _count_by(
         Attendance.objects.filter(
             session__service_id__in=service_ids,
@@ -135,60 +223,21 @@ def gather_counts(service_ids: list[int], quarter: Quarter) -> dict:
         ),
         "outcome",
     )
+    return {code: outcomes.get(code, 0) for code in Outcome.values}
 
+
+def _calls(service_ids: list[int], since, until) -> dict:
+    """Crisis calls of the quarter by urgency, hour of the day and day of the week."""
     calls = CrisisCall.objects.filter(
         service_id__in=service_ids, started_at__gte=since, started_at__lt=until
     )
     by_urgency = _count_by(calls, "urgency")
     by_hour = _count_by(calls.annotate(hour=ExtractHour("started_at")), "hour")
     by_weekday = _count_by(calls.annotate(day=ExtractIsoWeekDay("started_at")), "day")
-
     return {
-        "quarter": quarter.key,
-        "services": sorted(s.name for s in services),
-        "funded": {
-            "community": sum(s.funded_community_places for s in services),
-            "custody": sum(s.funded_custody_places for s in services),
-        },
-        "referrals": {
-            "received": referrals.filter(received_on__range=(start, end)).count(),
-            "accepted": by_status.get(Referral.Status.ACCEPTED, 0)
-            + by_status.get(Referral.Status.WAITING_LIST, 0),
-            "declined": by_status.get(Referral.Status.DECLINED, 0),
-            "withdrawn": by_status.get(Referral.Status.WITHDRAWN, 0),
-        },
-        "declined_by_reason": {
-            code: declined_by.get(code, 0) for code in Referral.DeclineCategory.values
-        }
-        | ({"not_recorded": declined_by[""]} if declined_by.get("") else {}),
-        "caseload": {stage: caseload.get(stage, 0) for stage in Stage.values},
-        "movements": {
-            key: movements.get(key, 0)
-            for key in (
-                "released",
-                "re_released",
-                "moved_on",
-                "recalled_fixed_term",
-                "recalled_standard",
-                "ended",
-                *(f"ending_{code}" for code in StageChange.Ending.values),
-                "ending_not_recorded",
-            )
-        },
-        "attendance": {code: outcomes.get(code, 0) for code in Outcome.values},
-        "days": _days(service_ids, start, end),
-        "time_in_service": {key: bands.get(key, 0) for key, *_rest in TIME_BANDS},
-        "median_months_in_service": round(statistics.median(months_in_service), 1)
-        if months_in_service
-        else None,
-        "calls": {
-            "urgency": {code: by_urgency.get(code, 0) for code in Urgency.values},
-            "hour": [by_hour.get(hour, 0) for hour in range(24)],
-            "weekday": [by_weekday.get(day, 0) for day in range(1, 8)],
-        },
-        # Accommodation and work at release and 3, 6 and 12 months on: every release counts.
-        "pathways": pathway_counts(service_ids, start, end),
-        "clock": _clock_figures(service_ids, start, end, in_community),
+        "urgency": {code: by_urgency.get(code, 0) for code in Urgency.values},
+        "hour": [by_hour.get(hour, 0) for hour in range(24)],
+        "weekday": [by_weekday.get(day, 0) for day in range(1, 8)],
     }
 
 

@@ -131,15 +131,18 @@ def window_start(today: datetime.date, window_months: int) -> datetime.date:
 
 
 def unacceptable_absences_in_window(
-    participant: Participant, today: datetime.date, window_months: int
+    participant: Participant, today: datetime.date, window_months: int, *, details: bool = False
 ) -> list[Attendance]:
+    """`details`: each with its session and who recorded it, in the same one query."""
     since = window_start(today, window_months)
-    return absences_among(
+    rows = (
         enforceable_outcomes(participant, since, today)
         .filter(outcome=Outcome.UNACCEPTABLE_ABSENCE)
-        .order_by("session_starts_at"),
-        since,
+        .order_by("session_starts_at")
     )
+    if details:
+        rows = rows.select_related("session", "recorded_by")
+    return absences_among(rows, since)
 
 
 def absences_among(rows, since: datetime.date) -> list[Attendance]:
@@ -257,10 +260,32 @@ def enforcement_prompt(
 
     The app prompts; people decide.
     """
+    return enforcement_grounds(participant, today).prompt
+
+
+@dataclass(frozen=True)
+class EnforcementGrounds:
+    """What an enforcement decision is made on: the unacceptable absences that count towards
+    the policy's thresholds (oldest first, each with its session and who recorded it), and
+    the prompt they make, if any."""
+
+    policy: CompliancePolicy
+    absences: list[Attendance]
+    prompt: EnforcementPrompt | None
+
+
+def enforcement_grounds(
+    participant: Participant, today: datetime.date | None = None
+) -> EnforcementGrounds:
+    """Read in one query however many absences there are."""
     today = today or timezone.localdate()
     policy = policy_for(participant)
-    absences = unacceptable_absences_in_window(participant, today, policy.window_months)
-    return prompt_for(participant, policy, absences)
+    absences = unacceptable_absences_in_window(
+        participant, today, policy.window_months, details=True
+    )
+    return EnforcementGrounds(
+        policy=policy, absences=absences, prompt=prompt_for(participant, policy, absences)
+    )
 
 
 def enforcement_prompts(participants, today: datetime.date | None = None) -> dict:

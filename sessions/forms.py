@@ -30,7 +30,40 @@ WEEKDAYS = [
 ]
 
 
-class SessionForm(PlainTextMixin, forms.Form):
+# Where a session is: the prison's name is asked under "A prison", the address under "A
+# community address" (GOV.UK conditional reveals), and either is kept as `location_detail`.
+LOCATION_DETAIL_FIELD: dict[str, str] = {
+    LocationKind.PRISON: "prison",
+    LocationKind.COMMUNITY: "address",
+}
+LOCATION_DETAIL_MISSING = {"prison": "Enter the name of the prison", "address": "Enter the address"}
+
+
+class LocationMixin:
+    conditional_fields: dict[str, dict[str, tuple[str, ...]]] = {
+        "location_kind": {kind: (field,) for kind, field in LOCATION_DETAIL_FIELD.items()}
+    }
+
+    @staticmethod
+    def location_initial(kind: str, detail: str) -> dict[str, str]:
+        field = LOCATION_DETAIL_FIELD.get(kind)
+        return {field: detail} if field else {}
+
+    def clean_location(self: forms.Form, cleaned: dict, *, required: bool) -> None:
+        """Set `location_detail` from the box under the place chosen. The other box is
+        ignored: with JavaScript off both are shown, and one may hold what was typed before."""
+        field = LOCATION_DETAIL_FIELD.get(str(cleaned.get("location_kind", "")))
+        cleaned["location_detail"] = cleaned.get(field, "") if field else ""
+        if field and required and not cleaned["location_detail"]:
+            self.add_error(field, LOCATION_DETAIL_MISSING[field])
+
+
+class SessionForm(LocationMixin, PlainTextMixin, forms.Form):
+    conditional_fields = {
+        **LocationMixin.conditional_fields,
+        "repeat": {"on": ("weekdays", "last_day")},
+    }
+
     session_type = forms.ChoiceField(
         label="Type",
         choices=SessionType.choices,
@@ -53,7 +86,8 @@ class SessionForm(PlainTextMixin, forms.Form):
     location_kind = forms.ChoiceField(
         label="Where", choices=LocationKind.choices, widget=forms.RadioSelect
     )
-    location_detail = forms.CharField(label="Prison or address", required=False, max_length=200)
+    prison = forms.CharField(label="Which prison", required=False, max_length=200)
+    address = forms.CharField(label="Address", required=False, max_length=200)
     enforceable = forms.BooleanField(
         label="Attendance is a licence requirement", required=False, initial=True
     )
@@ -89,11 +123,7 @@ class SessionForm(PlainTextMixin, forms.Form):
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", "The session must end after it starts")
-        if cleaned.get("location_kind") in (
-            LocationKind.PRISON,
-            LocationKind.COMMUNITY,
-        ) and not cleaned.get("location_detail"):
-            self.add_error("location_detail", "Give the prison or the address")
+        self.clean_location(cleaned, required=True)
         if cleaned.get("repeat"):
             if not cleaned.get("weekdays"):
                 self.add_error("weekdays", "Choose the days of the week")
@@ -336,7 +366,7 @@ class RecallDecisionForm(PlainTextMixin, forms.Form):
         self.fields["decided_on"].initial = timezone.localdate()
 
 
-class SessionChangeForm(PlainTextMixin, forms.Form):
+class SessionChangeForm(LocationMixin, PlainTextMixin, forms.Form):
     """Change one session (one of a series changes alone)."""
 
     date = GovukDateField(label="Date")
@@ -353,7 +383,8 @@ class SessionChangeForm(PlainTextMixin, forms.Form):
     location_kind = forms.ChoiceField(
         label="Where", choices=LocationKind.choices, widget=forms.RadioSelect
     )
-    location_detail = forms.CharField(label="Prison or address", required=False, max_length=200)
+    prison = forms.CharField(label="Which prison", required=False, max_length=200)
+    address = forms.CharField(label="Address", required=False, max_length=200)
     enforceable = forms.BooleanField(label="Attendance is a licence requirement", required=False)
 
     def clean(self):
@@ -361,6 +392,8 @@ class SessionChangeForm(PlainTextMixin, forms.Form):
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", "The session must end after it starts")
+        # Unchanged in meaning: a change may leave the place's details blank.
+        self.clean_location(cleaned, required=False)
         return cleaned
 
 

@@ -1,6 +1,7 @@
 """My day, sessions and registers, notes, and a participant's attendance and enforcement."""
 
 import datetime
+import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -78,6 +79,20 @@ def _service_for(request) -> Service:
     return Service.objects.get(pk=ids[0])
 
 
+def _came_from(request) -> dict[str, str]:
+    """The back link of a session page: the man's Sessions tab when the page was opened from
+    it (`?participant=<his id>`, carried by the links there), else My day. Only the id is
+    read: the link shows nothing of him, and his tab checks access as ever."""
+    try:
+        participant = uuid.UUID(request.GET.get("participant", ""))
+    except ValueError:
+        return {"back_url": reverse("keywork:my_day"), "back_label": "My day"}
+    return {
+        "back_url": reverse("keywork:participant_sessions", args=[participant]),
+        "back_label": "Back to his sessions",
+    }
+
+
 @case_roles
 def session_add(request):
     service = _service_for(request)
@@ -134,7 +149,11 @@ def session_add(request):
         else:
             messages.success(request, "Session created")
             return redirect("keywork:session_detail", pk=session.pk)
-    return render(request, "sessions/session_form.html", {"form": form, "service": service})
+    return render(
+        request,
+        "sessions/session_form.html",
+        {"form": form, "service": service, **_came_from(request)},
+    )
 
 
 def _register(session, excluded: set) -> tuple[list[Attendance], list[Attendance]]:
@@ -185,6 +204,7 @@ def session_detail(request, pk):
         hidden,
         register,
         all_recorded=all(a.outcome for a in attendances),
+        **_came_from(request),
     )
     return render(request, "sessions/session_detail.html", context)
 
@@ -426,12 +446,14 @@ def enforcement_add(request, pk):
                 return redirect("keywork:recall_add", pk=participant.pk, decision_id=decision.pk)
             messages.success(request, f"{decision.get_decision_display()} recorded")
             return redirect("keywork:participant_sessions", pk=participant.pk)
+    grounds = compliance.enforcement_grounds(participant)
     context = record_context(request, participant, tab="sessions")
     context.update(
         {
             "form": form,
             "heading": "Record an enforcement decision",
-            "prompt": compliance.enforcement_prompt(participant),
+            "prompt": grounds.prompt,
+            "grounds": grounds,
         }
     )
     return render(request, "sessions/decision_form.html", context)
@@ -475,7 +497,7 @@ def session_edit(request, pk):
             "start_time": local_start.strftime("%H:%M"),
             "end_time": local_end.strftime("%H:%M"),
             "location_kind": session.location_kind,
-            "location_detail": session.location_detail,
+            **SessionChangeForm.location_initial(session.location_kind, session.location_detail),
             "enforceable": session.enforceable,
         },
     )

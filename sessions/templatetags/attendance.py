@@ -52,7 +52,9 @@ def session_row(attendance, now):
         '<td class="govuk-table__cell"><a class="govuk-link" href="{}">{}</a>{}</td>'
         '<td class="govuk-table__cell">{}</td></tr>',
         date_format(timezone.localtime(session.starts_at), "D j M Y, H:i"),
-        reverse("keywork:session_detail", args=[attendance.session_id]),
+        # ?participant: the session page's back link returns to his Sessions tab.
+        f"{reverse('keywork:session_detail', args=[attendance.session_id])}"
+        f"?participant={attendance.participant_id}",
         session.display_title,
         "" if session.enforceable else _NOT_ENFORCEABLE,
         _outcome_cell(attendance) if attendance.outcome or session.ends_at < now else "Planned",

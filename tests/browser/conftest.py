@@ -73,10 +73,20 @@ def sign_in(page):
     return sign_in_as
 
 
-def serious_accessibility_violations(page) -> list[str]:
+# axe's WCAG rules up to 2.2 AA, with its best practice: target size (2.5.8) is run only when
+# asked for by its tag.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def serious_accessibility_violations(page, tags: list[str] | None = None) -> list[str]:
+    """axe's serious and critical violations on the page: of its default rules, or of the
+    rules with these tags (WCAG_22_AA)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    options: dict = {"resultTypes": ["violations"]}  # axe-playwright-python's default
+    if tags:
+        options["runOnly"] = {"type": "tag", "values": tags}
+    results = Axe().run(page, options=options)
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']}"
         for violation in results.response["violations"]

@@ -620,7 +620,7 @@ def test_one_session_of_a_series_changes_alone(client_for, service, personas, ja
         reverse("keywork:session_edit", args=[first.pk]),
         {"date_day": day.day, "date_month": day.month, "date_year": day.year,
          "start_time": "14:00", "end_time": "15:30", "location_kind": "community",
-         "location_detail": "Toxteth library", "enforceable": "on"},
+         "address": "Toxteth library", "enforceable": "on"},
     )  # fmt: skip
     assert response.status_code == 302
     first.refresh_from_db()

@@ -220,7 +220,6 @@ SESSION_CHANGE = {
     "start_time": "09:00",
     "end_time": "10:00",
     "location_kind": "remote",
-    "location_detail": "",
 }
 
 # Pages and writes about Jamal alone (or a session naming him that they would change):

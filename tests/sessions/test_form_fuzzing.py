@@ -101,7 +101,8 @@ SESSION_FIELDS = [
     Field("start_time", "time", valid="14:00"),
     Field("end_time", "time", valid="15:00"),
     Field("location_kind", "choice", valid="community", choices=("moon",)),
-    Field("location_detail", "text", valid="His flat, 3 Park Road"),
+    # The address is asked under "A community address" (a conditional reveal).
+    Field("address", "text", valid="His flat, 3 Park Road", stored_in="location_detail"),
     Field("enforceable", "bool", valid="on"),
     Field("participants", "multi", valid=["{participant}"], choices=("{stranger}",)),
     Field("staff", "multi", valid=["{keyworker}"], choices=("{outsider}",)),
@@ -209,7 +210,7 @@ CASES = [
             Field("start_time", "time", valid="09:30"),
             Field("end_time", "time", valid="10:30"),
             Field("location_kind", "choice", valid="prison", choices=("moon",)),
-            Field("location_detail", "text", valid="HMP Liverpool"),
+            Field("prison", "text", valid="HMP Liverpool", stored_in="location_detail"),
             Field("enforceable", "bool", valid=""),
         ],
         writes={

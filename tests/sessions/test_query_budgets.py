@@ -53,11 +53,14 @@ OTHER_MEN = 12
 # of sessions with their corrections and its count, and the notes on them with their addenda:
 # not per row. Correcting an outcome: 10 (keyworker), 11 (offender manager: is he in her team);
 # the session, his row with its recorder, an access-log row and the earlier corrections.
+# The enforcement decision: 11 (offender manager); his record's header, the compliance policy,
+# the absences that count with their sessions and recorders (one query), his latest decision.
 BUDGETS = {
     "my_day": 11,
     "participant_sessions": 20,
     "session_detail": 16,
     "correct_outcome": 13,
+    "enforcement_add": 13,
 }
 
 
@@ -418,3 +421,19 @@ def test_correcting_an_outcome_costs_the_same_at_5_and_500_sessions(
     )
     assert len(client.get(url).context["corrections"]) == 20
     print(f"correction page as {persona}: {small} queries at {SMALL} sessions, {large} at {LARGE}")
+
+
+def test_the_enforcement_decision_costs_the_same_at_5_and_500_sessions(
+    client_for, personas, record, django_assert_max_num_queries
+):
+    """The offender manager's decision page lists the absences that prompted it: each with
+    its session and who recorded it, in the same one read of the absences."""
+    client = client_for(personas["offender_manager"])
+    url = reverse("keywork:enforcement_add", args=[record.jamal.pk])
+    assert len(client.get(url).context["grounds"].absences) == 1
+
+    small, large = assert_same_cost(
+        client, url, record.grow, BUDGETS["enforcement_add"], django_assert_max_num_queries
+    )
+    assert len(client.get(url).context["grounds"].absences) > 20
+    print(f"enforcement decision: {small} queries at {SMALL} sessions, {large} at {LARGE}")

@@ -46,6 +46,37 @@ def widget_kind(bound_field) -> str:
     return "text"
 
 
+def _conditionals(form) -> dict[str, dict[str, tuple[str, ...]]]:
+    """A form's conditional reveals: {field: {choice: (fields shown under that choice)}}."""
+    return getattr(form, "conditional_fields", None) or {}
+
+
+@register.filter
+def top_level_fields(form) -> list:
+    """The visible fields not revealed under another field's choice (drawn there instead)."""
+    nested = {
+        name
+        for reveals in _conditionals(form).values()
+        for names in reveals.values()
+        for name in names
+    }
+    return [field for field in form.visible_fields() if field.name not in nested]
+
+
+@register.filter
+def reveals(bound_field) -> dict[str, dict]:
+    """For each choice of this field that reveals others (GOV.UK conditional reveal): the id
+    of the revealed block and its bound fields. A single checkbox's choice is "on"."""
+    chosen = _conditionals(bound_field.form).get(bound_field.name, {})
+    return {
+        str(value): {
+            "id": f"conditional-{bound_field.auto_id}-{value}",
+            "fields": [bound_field.form[name] for name in names],
+        }
+        for value, names in chosen.items()
+    }
+
+
 @register.simple_tag
 def govuk_widget(bound_field):
     """The field's own widget with the design-system class, error state and ARIA wiring."""
