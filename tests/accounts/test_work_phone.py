@@ -194,3 +194,15 @@ def test_a_commissioner_never_sees_a_work_phone(client_for, personas, participan
     ):
         body = client.get(url).content.decode()
         assert "1514960201" not in body and "496 0201" not in body, url
+
+
+@pytest.mark.django_db
+def test_the_staff_list_table_scrolls_in_its_own_focusable_region(client_for, personas):
+    html = (
+        client_for(personas["administrator"]).get(reverse("accounts:staff_list")).content.decode()
+    )
+    region = re.search(r'<div class="app-table-scroll"([^>]*)>\s*<table', html)
+    assert region, "the staff table is not wrapped"
+    attrs = region.group(1)
+    assert 'tabindex="0"' in attrs and 'role="region"' in attrs
+    assert 'aria-label="Staff accounts"' in attrs
