@@ -59,3 +59,14 @@ def test_seed_gives_each_service_manager_records_due_for_review():
             retention.participants_due_for_review(participants_for_retention_review(manager), today)
         )
         assert [bool(man.holds) for man in men] == [False, True]
+
+
+def test_the_demo_team_has_work_phones_and_the_commissioner_none():
+    run_seed()
+    team = (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST, Role.SERVICE_MANAGER)
+    for membership in Membership.objects.select_related("user"):
+        phone = membership.user.work_phone
+        if membership.role in team:
+            assert phone.startswith(("+44151496", "+44191498")), membership
+        else:
+            assert phone == "", membership
