@@ -94,6 +94,13 @@ def crisis_summary(participant: Participant) -> dict:
         "plan": plan,
         "offender_manager": team.get(Role.OFFENDER_MANAGER),
         "keyworker": team.get(Role.HEALTH_KEYWORKER),
+        "psychologist": team.get(Role.PSYCHOLOGIST),
+        # "Who to call": each of his team, with the work phone the crisis line rings.
+        "team": [
+            ("Keyworker", team.get(Role.HEALTH_KEYWORKER)),
+            ("Offender manager", team.get(Role.OFFENDER_MANAGER)),
+            ("Psychologist", team.get(Role.PSYCHOLOGIST)),
+        ],
         "contacts": list(participant.contacts.all()),
         "conditions": conditions,
         "recent_calls": list(

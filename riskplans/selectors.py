@@ -99,6 +99,22 @@ def new_version_preview(participant: Participant) -> dict:
     }
 
 
+def new_formulation_preview(participant: Participant) -> dict:
+    """What starting a new formulation version would do, as `new_version_preview` says for
+    the plan: the draft already open (then none is started), or the number the new draft
+    takes and the agreed version it is copied from, as `services.start_formulation` does."""
+    versions = list(
+        participant.formulations.select_related("author", "agreed_by").order_by("-number")
+    )
+    draft = next((f for f in versions if f.status == FormulationStatus.DRAFT), None)
+    agreed = next((f for f in versions if f.status == FormulationStatus.CURRENT), None)
+    return {
+        "open_version": draft,
+        "copied_from": agreed,
+        "next_number": (versions[0].number if versions else 0) + 1,
+    }
+
+
 def current_contingency_plan(participant: Participant) -> RiskManagementPlan | None:
     return participant.risk_plans.filter(status=PlanStatus.APPROVED).first()
 

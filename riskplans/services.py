@@ -345,7 +345,8 @@ def start_formulation(*, participant: Participant, actor) -> Formulation:
     draft = participant.formulations.filter(status=FormulationStatus.DRAFT).first()
     if draft is not None:
         raise ValidationError(
-            f"Version {draft.number} is already a draft: carry on with that one", code="open"
+            f"Version {draft.number} is already a draft: carry on with that one",
+            code="open_version",
         )
     base = participant.formulations.filter(status=FormulationStatus.CURRENT).first()
     carried = [field for field in FORMULATION_FIELDS if field != "shared_with_him_on"]

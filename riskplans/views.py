@@ -76,20 +76,35 @@ def assessment_add(request, pk):
 def plan_start(request, pk):
     """Starting a new version, asked first: a GET says what will happen (or that a version
     is already open) and changes nothing; the POST starts the draft."""
+    return _start_version(
+        request,
+        pk,
+        start=services.start_plan,
+        preview=selectors.new_version_preview,
+        edit_url="riskplans:plan_edit",
+        edit_arg="plan_id",
+        template="riskplans/plan_start.html",
+    )
+
+
+def _start_version(request, pk, *, start, preview, edit_url, edit_arg, template):
+    """A new version of his plan or formulation: the GET's confirmation page creates
+    nothing; the POST starts the draft, or, when one is open already, shows it again with
+    a link to the open one (the service refuses a second)."""
     participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
     if request.method == "POST":
         try:
-            plan = services.start_plan(participant=participant, actor=request.user)
+            version = start(participant=participant, actor=request.user)
         except ValidationError as error:
             if error.code != "open_version":
                 messages.error(request, error.messages[0])
                 return redirect("riskplans:overview", pk=participant.pk)
         else:
-            messages.success(request, f"Version {plan.number} started as a draft")
-            return redirect("riskplans:plan_edit", pk=participant.pk, plan_id=plan.pk)
+            messages.success(request, f"Version {version.number} started as a draft")
+            return redirect(edit_url, pk=participant.pk, **{edit_arg: version.pk})
     context = record_context(request, participant, tab="plans")
-    context.update(selectors.new_version_preview(participant))
-    return render(request, "riskplans/plan_start.html", context)
+    context.update(preview(participant))
+    return render(request, template, context)
 
 
 @case_roles
@@ -218,16 +233,19 @@ def plan_decide(request, pk, plan_id):
     return render(request, "riskplans/plan_detail.html", context)
 
 
-@require_POST
 @case_roles
 def formulation_start(request, pk):
-    participant = get_participant_for(request.user, pk, may=ParticipantAction.CHANGE)
-    try:
-        formulation = services.start_formulation(participant=participant, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("riskplans:overview", pk=participant.pk)
-    return redirect("riskplans:formulation_edit", pk=participant.pk, formulation_id=formulation.pk)
+    """A new formulation version, asked first, as the plan's: a GET creates nothing; the
+    POST copies the agreed version into a new draft, or links to the draft already open."""
+    return _start_version(
+        request,
+        pk,
+        start=services.start_formulation,
+        preview=selectors.new_formulation_preview,
+        edit_url="riskplans:formulation_edit",
+        edit_arg="formulation_id",
+        template="riskplans/formulation_start.html",
+    )
 
 
 def _formulation_or_404(participant, formulation_id):

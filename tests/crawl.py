@@ -108,12 +108,19 @@ def _call(service, man, actor, text: str, started) -> CrisisCall:
     )
 
 
+STAFF_WORK_PHONE = "+441514960666"  # in every tel: link to it
+
+
 def build_world(*, with_report: bool = True) -> World:
     service = ServiceFactory(name="Resettle Merseyside")
     other_service = ServiceFactory(name="Rebuilding Lives Northumbria", delivery_model="outreach")
     p = make_personas(service, other_service)
     manager, om, keyworker = p["service_manager"], p["offender_manager"], p["keyworker"]
     today = timezone.localdate()
+    # His keyworker's work phone: staff see it (his crisis summary, her staff account), a
+    # commissioner never does.
+    keyworker.work_phone = STAFF_WORK_PHONE
+    keyworker.save(update_fields=["work_phone"])
     team = {"om": om, "keyworker": keyworker, "psychologist": p["psychologist"]}
 
     jamal = allocate_team(
@@ -161,6 +168,7 @@ def build_world(*, with_report: bool = True) -> World:
         "excluded man's call": "SENTINEL-EXCLUDED-CALL",
         "outcome correction": "SENTINEL-CORRECTION",
         "excluded man's correction": "SENTINEL-EXCLUDED-CORRECTION",
+        "staff work phone": STAFF_WORK_PHONE,
     }
 
     # A group session ten days ago: Jamal absent (recorded as without good reason, corrected

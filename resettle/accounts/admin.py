@@ -17,6 +17,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from resettle.core.forms import UKPhoneField
+
 from . import services
 from .administration import (
     AdminAction,
@@ -128,9 +130,11 @@ class StaffCreationForm(forms.ModelForm):
 
 
 class StaffChangeForm(UserChangeForm):
+    work_phone = UKPhoneField(label="Work phone", required=False)
+
     class Meta:
         model = User
-        fields = ("email", "full_name", "is_active")
+        fields = ("email", "full_name", "work_phone", "is_active")
 
 
 class MembershipInline(admin.TabularInline):
@@ -181,7 +185,7 @@ class UserAdmin(SafeHistoryMixin, SimpleHistoryAdmin, BaseUserAdmin):
     search_fields = ["full_name", "email"]
     inlines = [MembershipInline]
     fieldsets = (
-        (None, {"fields": ("email", "full_name")}),
+        (None, {"fields": ("email", "full_name", "work_phone")}),
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name")}),)

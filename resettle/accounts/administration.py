@@ -50,6 +50,7 @@ class AdminAction(enum.Enum):
     RESET_TWO_FACTOR = "reset_two_factor"
     CLOSE = "close"
     UNLOCK = "unlock"
+    CHANGE_WORK_PHONE = "change_work_phone"
 
 
 # Changes to the whole account: every service the person works in must be administered.
@@ -59,6 +60,7 @@ ACCOUNT_WIDE = frozenset(
         AdminAction.RESET_TWO_FACTOR,
         AdminAction.CLOSE,
         AdminAction.UNLOCK,
+        AdminAction.CHANGE_WORK_PHONE,
     }
 )
 

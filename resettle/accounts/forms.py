@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from resettle.core.forms import PlainTextMixin
+from resettle.core.forms import PlainTextMixin, UKPhoneField
 from resettle.core.validators import plain_text
 
 from .roles import FIXED_AGENCY, Agency, Role
@@ -118,7 +118,24 @@ class StaffAccountForm(PlainTextMixin, MembershipForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    field_order = ["full_name", "email", "service", "role", "agency"]
+    work_phone = UKPhoneField(
+        label="Work phone (optional)",
+        required=False,
+        help_text="The crisis line calls this number about the men in their team",
+    )
+    field_order = ["full_name", "email", "work_phone", "service", "role", "agency"]
+
+
+class WorkPhoneForm(forms.Form):
+    """The number the team and the crisis line reach a member of staff on at work."""
+
+    work_phone = UKPhoneField(
+        label="Work phone",
+        required=False,
+        help_text=(
+            "For example 0151 496 0000 or 07700 900 982. Leave it empty if they have no work phone"
+        ),
+    )
 
 
 class SetUpForm(forms.Form):

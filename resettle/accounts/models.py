@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from resettle.core.validators import plain_text
+from resettle.core.validators import plain_text, uk_phone, uk_phone_display
 
 from .roles import FIXED_AGENCY, Agency, Role
 
@@ -76,6 +76,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150, validators=[plain_text])
+    # Kept in international form (+441514960000); shown to staff only, never to commissioners.
+    work_phone = models.CharField(
+        "work phone",
+        max_length=16,
+        blank=True,
+        validators=[uk_phone],
+        help_text="A UK number the team and the crisis line can reach them on at work",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         "may use the admin site",
@@ -105,6 +113,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def work_phone_display(self) -> str:
+        """Their work phone as people in the UK read it ("0151 496 0000"); "" for none."""
+        return uk_phone_display(self.work_phone) if self.work_phone else ""
 
 
 class Membership(models.Model):
@@ -161,6 +174,7 @@ class AccountEvent(models.Model):
         TWO_FACTOR_RESET = "two_factor_reset", "Two-factor sign-in reset"
         CLOSED = "closed", "Account closed"
         UNLOCKED = "unlocked", "Sign-in unlocked"
+        WORK_PHONE_CHANGED = "work_phone_changed", "Work phone changed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from resettle.audit import current_client_address
+from resettle.core.validators import uk_phone
 
 from . import setup_codes
 from .administration import (
@@ -125,6 +126,7 @@ def create_staff_account(
     memberships: list[tuple[Service, str, str]],
     actor: User | None = None,
     password: str | None = None,
+    work_phone: str = "",
 ) -> User:
     """A new account with its roles. Without a password it cannot sign in until its owner
     uses a set-up code (`issue_set_up_code`); a password is given only by set-up scripts."""
@@ -138,11 +140,35 @@ def create_staff_account(
     roles = {role for _service, role, _agency in memberships}
     if Role.ADMINISTRATOR in roles and len(roles) > 1:
         _refuse("An administrator account cannot also hold any other role.")
-    user = User.objects.create_user(email=email, full_name=full_name, password=password)
+    user = User.objects.create_user(
+        email=email, full_name=full_name, password=password, work_phone=work_phone
+    )
     for service, role, agency in memberships:
         _log(kind=Kind.ACCOUNT_CREATED, subject=user, actor=actor, service=service)
         grant_membership(user=user, service=service, role=role, agency=agency, actor=actor)
     return user
+
+
+@transaction.atomic
+def set_work_phone(*, user: User, work_phone: str, actor: User | None) -> bool:
+    """Record (or clear, with "") the number they are reached on at work, already normalised
+    by the form ("+441514960000"). False when it is unchanged."""
+    if actor is not None:
+        check(actor, user, AdminAction.CHANGE_WORK_PHONE)
+    if work_phone:
+        uk_phone(work_phone)
+    if user.work_phone == work_phone:
+        return False
+    user.work_phone = work_phone
+    user._history_user = actor
+    user.save(update_fields=["work_phone"])
+    _log_for_each_service(
+        kind=Kind.WORK_PHONE_CHANGED,
+        subject=user,
+        actor=actor,
+        detail=f"now {user.work_phone_display}" if work_phone else "removed",
+    )
+    return True
 
 
 # --- Leavers -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/new/", views.staff_add, name="staff_add"),
     path("staff/log/", views.account_log, name="account_log"),
     path("staff/<uuid:pk>/", views.staff_detail, name="staff_detail"),
+    path("staff/<uuid:pk>/work-phone/", views.staff_work_phone, name="staff_work_phone"),
     path("staff/<uuid:pk>/roles/add/", views.membership_add, name="membership_add"),
     path(
         "staff/<uuid:pk>/roles/<int:membership_id>/remove/",

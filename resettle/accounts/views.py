@@ -35,7 +35,14 @@ from .administration import (
     removal_refusal,
     staff_administered_by,
 )
-from .forms import MembershipForm, SetUpForm, SignInForm, StaffAccountForm, TwoFactorCodeForm
+from .forms import (
+    MembershipForm,
+    SetUpForm,
+    SignInForm,
+    StaffAccountForm,
+    TwoFactorCodeForm,
+    WorkPhoneForm,
+)
 from .models import Membership, SetUpCode
 from .roles import Role
 
@@ -197,6 +204,7 @@ def staff_add(request):
                 full_name=data["full_name"],
                 memberships=[(data["service"], data["role"], data["agency"])],
                 actor=request.user,
+                work_phone=data["work_phone"],
             )
             code = services.issue_set_up_code(
                 user=user, actor=request.user, purpose=SetUpCode.Purpose.NEW_ACCOUNT
@@ -222,12 +230,34 @@ def staff_detail(request, pk):
         "memberships": memberships,
         "account_refusal": account_refusal,
         "may_give_role": refusal(request.user, person, AdminAction.GIVE_ROLE) is None,
+        "may_change_work_phone": (
+            refusal(request.user, person, AdminAction.CHANGE_WORK_PHONE) is None
+        ),
         "has_two_factor": services.has_two_factor_device(person),
         "events": person.account_events.filter(service_id__in=administered)
         .select_related("actor", "service")
         .order_by("-at")[:50],
     }
     return render(request, "accounts/staff_detail.html", context)
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_work_phone(request, pk):
+    """Set, change or clear the number the team and the crisis line reach them on at work."""
+    person = get_staff_for(request.user, pk, may=AdminAction.CHANGE_WORK_PHONE)
+    form = WorkPhoneForm(request.POST or None, initial={"work_phone": person.work_phone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.set_work_phone(
+                user=person, work_phone=form.cleaned_data["work_phone"], actor=request.user
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if changed:
+                messages.success(request, f"{person.full_name}'s work phone is saved")
+            return redirect("accounts:staff_detail", pk=person.pk)
+    return render(request, "accounts/staff_work_phone.html", {"form": form, "person": person})
 
 
 @role_required(Role.ADMINISTRATOR)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from resettle.accounts.models import Service, User
 from resettle.accounts.roles import Agency, Role
 from resettle.accounts.services import grant_membership
+from resettle.core.validators import normalise_uk_phone
 
 DEMO_PASSWORD = "demo-Resettle-2026"  # noqa: S105 - published in the README for the demo only
 
@@ -70,6 +71,26 @@ DEMO_STAFF = {
 }
 
 
+# Work phones of the demo team, from Ofcom's ranges kept for drama (they ring nobody). The
+# crisis-line worker, administrator and commissioner have none: "No work phone recorded".
+DEMO_PREFIX = {"mersey": "0151 496 0", "northumbria": "0191 498 0"}
+DEMO_EXTENSION = {
+    "om": "101",
+    "om2": "102",
+    "keyworker": "201",
+    "keyworker2": "202",
+    "psychologist": "301",
+    "manager": "401",
+}
+
+
+def demo_work_phone(local: str, service_key: str) -> str:
+    extension = DEMO_EXTENSION.get(local)
+    if extension is None:
+        return ""
+    return normalise_uk_phone(DEMO_PREFIX[service_key] + extension)
+
+
 def demo_email(local: str, service_key: str) -> str:
     return f"{local}@{service_key}.example"
 
@@ -103,6 +124,10 @@ def seed_services_and_staff() -> dict[str, Service]:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, full_name=name, password=DEMO_PASSWORD)
+            work_phone = demo_work_phone(local, spec.key)
+            if user.work_phone != work_phone:
+                user.work_phone = work_phone
+                user.save(update_fields=["work_phone"])
             grant_membership(user=user, service=service, role=role, agency=agency)
     return services
 

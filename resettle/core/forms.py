@@ -14,7 +14,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from resettle.core.validators import NARRATIVE_TEXT
+from resettle.core.validators import NARRATIVE_TEXT, normalise_uk_phone, uk_phone_display
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -196,3 +196,33 @@ class PlainTextMixin:
                 except forms.ValidationError as error:
                     self.add_error(name, error)
         return cleaned
+
+
+class UKPhoneField(forms.CharField):
+    """A UK phone number, typed with or without spaces, cleaned to international form
+    ("+441514960000") and shown again as people in the UK write it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "class": "govuk-input--width-20",
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+        self.error_messages.setdefault(
+            "max_length", "Enter a UK phone number, like 0151 496 0000 or 07700 900 982"
+        )
+
+    def prepare_value(self, value):
+        return uk_phone_display(value) if value and str(value).startswith("+44") else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_uk_phone(value) if value else ""

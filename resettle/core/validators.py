@@ -70,3 +70,44 @@ def text_limit(limit: int) -> dict:
     """The keyword arguments that give a model TextField its maximum length: shown in its
     form field (max_length) and enforced on the model (TextLimit, run by full_clean)."""
     return {"max_length": limit, "validators": [TextLimit(limit)]}
+
+
+# A UK phone number as people write it: spaces, hyphens and brackets are ignored, "+44",
+# "0044" and "+44 (0)" stand for the leading 0. After the 0: 9 or 10 digits, the first of
+# them one that UK numbers start with (01, 02, 03, 05, 07, 08, 09).
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+_UK_NATIONAL = re.compile(r"0[1235789]\d{8,9}")
+UK_PHONE_MESSAGE = "Enter a UK phone number, like 0151 496 0000, 07700 900 982 or +44 151 496 0000"
+
+
+def normalise_uk_phone(value: str) -> str:
+    """The number in international form ("+441514960000"), or ValidationError."""
+    compact = _PHONE_SEPARATORS.sub("", str(value or ""))
+    for prefix in ("+440", "00440", "+44", "0044"):
+        if compact.startswith(prefix):
+            compact = "0" + compact[len(prefix) :]
+            break
+    if not (compact.isascii() and _UK_NATIONAL.fullmatch(compact)):
+        raise ValidationError(UK_PHONE_MESSAGE, code="uk_phone")
+    return "+44" + compact[1:]
+
+
+def uk_phone(value) -> None:
+    """A model validator: the value must be a UK phone number (blank is for `blank=True`)."""
+    if value:
+        normalise_uk_phone(value)
+
+
+def uk_phone_display(value: str) -> str:
+    """A stored number ("+441514960000") written as people in the UK read it: "0151 496 0000"."""
+    try:
+        national = "0" + normalise_uk_phone(value)[3:]
+    except ValidationError:
+        return str(value or "")
+    if len(national) == 11 and national.startswith("02"):
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    if len(national) == 11 and national.startswith("01") and "1" in (national[2], national[3]):
+        return f"{national[:4]} {national[4:7]} {national[7:]}"
+    if len(national) == 11:
+        return f"{national[:5]} {national[5:]}"
+    return f"{national[:4]} {national[4:]}"

@@ -32,7 +32,7 @@ const copies = [
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(dist, to), { recursive: true });
 }
-for (const file of ["init.js", "app.mjs", "timeout-warning.mjs"]) {
+for (const file of ["init.js", "app.mjs", "timeout-warning.mjs", "conditional-radios.mjs"]) {
   cpSync(join(root, "static", "src", file), join(dist, file));
 }
 console.log(`static/dist built (${css.css.length} bytes of CSS)`);

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from crisisline.models import Urgency
 from participants.models import Participant
+from resettle.accounts.roles import Role
 from tests.crisisline.test_query_budgets import his_record
-from tests.factories import ParticipantFactory
+from tests.factories import ParticipantFactory, staff_member
 from tests.factories.reports import crisis_call, session_with_outcomes
 
 from .conftest import serious_accessibility_violations
@@ -132,8 +133,18 @@ def test_commissioners_and_administrators_pages(page, sign_in, service, personas
     problems = check(page, sign_in, personas["commissioner"], [reverse("core:home")])
     assert not problems, "\n".join(problems)
     page.context.clear_cookies()
-    # accounts:staff_list is left to the accounts work (issue 19): its table is not wrapped yet.
-    urls = [reverse("core:home")]
+    for n in range(3):
+        staff_member(
+            Role.HEALTH_KEYWORKER,
+            service,
+            full_name=f"Alexandrina Featherstonehaugh-Worthington {n}",
+            email=f"alexandrina.featherstonehaugh-worthington{n}@merseycare.example.nhs.uk",
+        )
+    urls = [
+        reverse("core:home"),
+        reverse("accounts:staff_list"),
+        reverse("accounts:staff_detail", args=[personas["keyworker"].pk]),
+    ]
     problems = check(page, sign_in, personas["administrator"], urls)
     assert not problems, "\n".join(problems)
 

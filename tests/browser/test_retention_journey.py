@@ -57,6 +57,10 @@ def test_manager_keeps_one_record_and_deletes_another(page, sign_in, personas, t
     # Keep Brian's record for a year, with a reason.
     page.get_by_role("link", name="CATTERALL, Brian").click()
     page.get_by_label("Keep for now").check()
+    # The revealed fields are there, and no radio carries aria-expanded (axe: critical).
+    assert page.get_by_label("Why keep it?").is_visible()
+    assert page.locator("input[aria-expanded]").count() == 0
+    assert serious_accessibility_violations(page) == [], "review, a choice revealed"
     page.get_by_label("Why keep it?").fill("His family has asked for his records; reply pending")
     next_review = years_after(timezone.localdate(), 1)
     fill_date(page, "id_next_review_on", next_review)

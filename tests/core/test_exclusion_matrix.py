@@ -87,6 +87,7 @@ ROUTES: dict[str, Route] = {
             "accounts:staff_add",
             "accounts:account_log",
             "accounts:staff_detail",
+            "accounts:staff_work_phone",
             "accounts:membership_add",
             "accounts:membership_remove",
             "accounts:account_action",

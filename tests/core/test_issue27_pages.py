@@ -30,7 +30,7 @@ def test_phone_numbers_in_free_text_become_tel_links_that_do_not_wrap():
     html = render(
         "{{ text|tel_links }}", text="Ring the on-call manager on 0151 496 0000 <b>or</b> 999"
     )
-    assert '<a class="govuk-link app-tel" href="tel:01514960000">0151 496 0000</a>' in html
+    assert '<a class="govuk-link app-tel" href="tel:+441514960000">0151 496 0000</a>' in html
     assert "&lt;b&gt;or&lt;/b&gt; 999" in html  # escaped; 999 is not a UK number to rewrite
 
 
@@ -54,7 +54,7 @@ def test_crisis_summary_who_to_call_and_contingency_plan(
     )
     who = html[html.index('data-testid="who-to-call"') :]
     who = who[: who.index("</dl>")]
-    assert 'href="tel:01514960123"' in who and "app-tel" in who
+    assert 'href="tel:+441514960123"' in who and "app-tel" in who
     assert "app-who-to-call" in html
     # The contingency plan's paragraphs are in the house font (app-prose), not the default serif.
     assert 'class="app-panel app-contingency app-prose"' in html

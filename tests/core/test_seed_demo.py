@@ -138,3 +138,13 @@ def test_each_demo_journey_starts_at_once(demo):
     assert recent.rate.percent is not None and recent.rate.percent >= 80
     others = [mersey_man(name) for name in ("Doherty", "Whitfield")]
     assert all(compliance.recent_compliance(man, today).days.percent >= 70 for man in others)
+
+
+def test_the_demo_team_has_work_phones_and_the_commissioner_none(seeded):
+    team = (Role.OFFENDER_MANAGER, Role.HEALTH_KEYWORKER, Role.PSYCHOLOGIST, Role.SERVICE_MANAGER)
+    for membership in Membership.objects.select_related("user"):
+        phone = membership.user.work_phone
+        if membership.role in team:
+            assert phone.startswith(("+44151496", "+44191498")), membership
+        else:
+            assert phone == "", membership

@@ -49,6 +49,9 @@ MAY_SEE: dict[str, set[str]] = {
     # Why an outcome was corrected: on the session page and his timeline (case staff).
     "outcome correction": CASE_STAFF,
     "excluded man's correction": CASE_STAFF - {"colleague"},
+    # His keyworker's work phone: in his crisis summary (who to call) and on her staff account
+    # (its administrator). Never a commissioner's, never another service's.
+    "staff work phone": CRISIS | {"administrator"},
 }
 
 # May see, but no page need show it them: (persona, kind) -> why.
@@ -110,6 +113,7 @@ def test_every_url_of_the_project_is_filled_from_the_world(world):
     assert set(unfilled) == {
         # A member of staff's account (administrators' pages): names no man.
         "accounts/staff/<uuid:pk>/",
+        "accounts/staff/<uuid:pk>/work-phone/",
         "accounts/staff/<uuid:pk>/roles/add/",
         "accounts/staff/<uuid:pk>/roles/<int:membership_id>/remove/",
         "accounts/staff/<uuid:pk>/<slug:action>/",

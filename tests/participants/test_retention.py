@@ -5,7 +5,9 @@ The stories use a seven-year period (set here); one test proves the shipped defa
 """
 
 import datetime
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -995,3 +997,23 @@ def test_the_decisions_page_costs_the_same_queries_for_1_or_25_decisions(
         keep(ended(service, personas, days_before_cutoff=number + 5))
     assert measure() == small
     assert small <= 10  # measured 8: the request's own 6, a count and a page
+
+
+def test_the_decision_radios_carry_aria_controls_not_aria_expanded(client_for, service, personas):
+    """Issue 27: aria-expanded is not allowed on a radio (axe, critical). The reveal is the
+    app's own (static/src/conditional-radios.mjs), not GOV.UK Frontend's, which adds it."""
+    man = ended(service, personas)
+    html = client_for(personas["service_manager"]).get(review_url(man)).content.decode()
+    inputs = re.findall(r"<input\b[^>]*>", html)
+    assert inputs and not [tag for tag in inputs if "aria-expanded" in tag]
+    radios = [tag for tag in inputs if 'type="radio"' in tag]
+    assert len(radios) == 2
+    assert all("data-aria-controls=" in tag for tag in radios)
+    assert 'data-module="app-conditional-radios"' in html
+    assert 'data-module="govuk-radios"' not in html
+    script = (
+        Path(__file__).resolve().parents[2] / "static" / "src" / "conditional-radios.mjs"
+    ).read_text()
+    assert "aria-expanded" not in script.split("\n\n", 1)[1]  # the code, past its comment
+    app = (Path(__file__).resolve().parents[2] / "static" / "src" / "app.mjs").read_text()
+    assert "initConditionalRadios();" in app

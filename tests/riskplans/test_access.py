@@ -78,6 +78,7 @@ GET_PAGES = (
     Page("plan_detail", "plan_detail", "view", ("participant", "submitted_plan")),
     Page("plan_edit", "plan_edit", "change", ("participant", "submitted_plan"), True),
     Page("plan_decide", "plan_decide", "decide", ("participant", "submitted_plan")),
+    Page("formulation_start", "formulation_start", "change", ("participant",)),
     Page("formulation_detail", "formulation_detail", "view", ("participant", "draft_formulation")),
     Page("formulation_edit", "formulation_edit", "change", ("participant", "draft_formulation")),
     Page("history_plan", "history", "view", ("participant", "plan")),
@@ -87,7 +88,6 @@ GET_PAGES = (
 # POST-only URLs and the arguments they are addressed with.
 POST_ONLY = {
     "plan_submit": ("participant", "submitted_plan"),
-    "formulation_start": ("participant",),
     "formulation_agree": ("participant", "draft_formulation"),
 }
 
@@ -496,3 +496,67 @@ def test_another_mans_plan_or_formulation_is_not_found_through_jamals_record(
         obj.refresh_from_db()
     assert another_mans_record["submitted_plan"].status == PlanStatus.SUBMITTED
     assert another_mans_record["draft_formulation"].status == FormulationStatus.DRAFT
+
+
+# --- A new formulation version, asked first (issue 27) ------------------------------------
+
+
+def agreed_formulation(participant, personas):
+    draft = services.start_formulation(participant=participant, actor=personas["psychologist"])
+    draft = services.save_formulation(
+        formulation=draft,
+        actor=personas["psychologist"],
+        expected_version=draft.lock_version,
+        changes={"exits": "Naming the pattern early", "shared_with_him_on": days_ago(3)},
+    )
+    return services.make_formulation_current(formulation=draft, actor=personas["psychologist"])
+
+
+def test_asking_to_start_a_new_formulation_version_creates_nothing(
+    client_for, personas, participant
+):
+    agreed = agreed_formulation(participant, personas)
+    url = reverse("riskplans:formulation_start", args=[participant.pk])
+    response = client_for(personas["keyworker"]).get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Start version 2 of his formulation" in page
+    assert f"starts as a copy of version {agreed.number} (agreed on" in page
+    assert 'method="post"' in page and f'action="{url}"' in page
+    assert list(Formulation.objects.filter(participant=participant)) == [agreed]
+
+
+def test_starting_a_new_formulation_version_copies_the_agreed_one_into_one_draft(
+    client_for, personas, participant
+):
+    agreed = agreed_formulation(participant, personas)
+    browser = client_for(personas["keyworker"])
+    response = browser.post(reverse("riskplans:formulation_start", args=[participant.pk]))
+    drafts = list(Formulation.objects.filter(participant=participant, status="draft"))
+    assert len(drafts) == 1
+    draft = drafts[0]
+    assert draft.number == 2 and draft.author == personas["keyworker"]
+    assert draft.exits == agreed.exits == "Naming the pattern early"
+    assert draft.shared_with_him_on is None  # shared is about that version, not this one
+    assert response.url == reverse("riskplans:formulation_edit", args=[participant.pk, draft.pk])
+    agreed.refresh_from_db()
+    assert agreed.status == FormulationStatus.CURRENT
+
+    # Again, with the draft open: none is started, and the page links to the open one.
+    for ask in (browser.get, browser.post):
+        response = ask(reverse("riskplans:formulation_start", args=[participant.pk]))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Version 2 is already a draft" in page
+        assert reverse("riskplans:formulation_detail", args=[participant.pk, draft.pk]) in page
+    assert Formulation.objects.filter(participant=participant).count() == 2
+
+
+def test_the_overview_asks_before_starting_a_formulation(client_for, personas, participant):
+    page = (
+        client_for(personas["keyworker"])
+        .get(reverse("riskplans:overview", args=[participant.pk]))
+        .content.decode()
+    )
+    start = reverse("riskplans:formulation_start", args=[participant.pk])
+    assert f'href="{start}"' in page and f'action="{start}"' not in page

@@ -157,7 +157,7 @@ CASES = (
     Case("plan_edit", ("jamal", "plan"), EDITED_PLAN),
     Case("plan_submit", ("jamal", "plan"), {}, post_only=True),
     Case("plan_decide", ("jamal", "plan"), {"decision": "approve"}),
-    Case("formulation_start", ("jamal",), {}, post_only=True),
+    Case("formulation_start", ("jamal",), {}),
     Case("formulation_detail", ("jamal", "formulation"), {}),
     Case("formulation_edit", ("jamal", "formulation"), {"lock_version": 1, "exits": "x"}),
     Case("formulation_agree", ("jamal", "formulation"), {}, post_only=True),
@@ -221,7 +221,7 @@ def test_an_excluded_person_is_refused_every_page_and_changes_nothing(db, world,
 @pytest.mark.parametrize("case", [c for c in CASES if not c.post_only], ids=lambda c: c.name)
 def test_a_colleague_who_is_not_excluded_still_opens_them(db, world, client, case):
     client.force_login(world.people["colleague"])
-    writes = ("assessment_add", "plan_start", "plan_edit", "formulation_edit")
+    writes = ("assessment_add", "plan_start", "plan_edit", "formulation_start", "formulation_edit")
     expected = 403 if case.name in writes else 200
     expected = 403 if case.name == "plan_decide" else expected
     response = client.get(url(world, case))

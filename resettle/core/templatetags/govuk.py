@@ -3,10 +3,12 @@
 import re
 
 from django import forms, template
+from django.core.exceptions import ValidationError
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from resettle.accounts.roles import Role
+from resettle.core.validators import normalise_uk_phone, uk_phone_display
 
 from ..forms import GovukDateInput
 
@@ -136,9 +138,17 @@ def get_item(mapping, key):
 _PHONE = re.compile(r"(?<![\w+])(?:\+44\s?|0)\d(?:[ \-]?\d){8,10}(?!\d)")
 
 
-def _tel_link(number: str) -> str:
-    digits = re.sub(r"[^\d+]", "", number)
-    return f'<a class="govuk-link app-tel" href="tel:{escape(digits)}">{escape(number)}</a>'
+def _tel_href(number: str) -> str:
+    """tel:+441514960000 for a UK number however it is written; the digits otherwise."""
+    try:
+        return "tel:" + normalise_uk_phone(number)
+    except ValidationError:
+        return "tel:" + re.sub(r"[^\d+]", "", number)
+
+
+def _tel_link(number: str, shown: str | None = None) -> str:
+    shown = number if shown is None else shown
+    return f'<a class="govuk-link app-tel" href="{escape(_tel_href(number))}">{escape(shown)}</a>'
 
 
 @register.filter(needs_autoescape=True)
@@ -162,6 +172,16 @@ def tel_link(number):
     if not number:
         return ""
     return mark_safe(_tel_link(str(number)))
+
+
+@register.filter
+def work_phone(staff):
+    """A member of staff's work phone as a tel: link that does not wrap, or "No work phone
+    recorded". For staff pages only: commissioners never see a member of staff's number."""
+    number = getattr(staff, "work_phone", "")
+    if not number:
+        return "No work phone recorded"
+    return mark_safe(_tel_link(number, uk_phone_display(number)))
 
 
 @register.filter
