@@ -15,8 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resettle.core import params
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+personas, participant = from_world("personas", "participant")
 
 
 # --- The five of the issue -------------------------------------------------------------------
