@@ -26,8 +26,12 @@ from tests.accounts.conftest import (
     sign_in_with_password,
     wrong_code_for,
 )
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+personas, participant = from_world("personas", "participant")
 
 SETUP = reverse("accounts:two_factor_setup")
 VERIFY = reverse("accounts:two_factor_verify")

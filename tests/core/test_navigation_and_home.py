@@ -1,7 +1,12 @@
 import pytest
 from django.urls import reverse
 
+from tests.world import from_world
+
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+personas = from_world("personas")
 
 CASE_NAVIGATION = ["Home", "My day", "Caseload", "Referrals", "Crisis line", "Handover"]
 

@@ -8,8 +8,12 @@ from django.urls import reverse
 
 from resettle.core.models import AccessLog
 from resettle.core.security import PERMISSIONS_POLICY
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+personas, participant = from_world("personas", "participant")
 
 
 @pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "PUT", "PATCH", "DELETE", "PROPFIND"])

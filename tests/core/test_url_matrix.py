@@ -16,8 +16,12 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
 from tests.access_matrix import PERSONAS, assert_status, sign_in_as
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+personas = from_world("personas")
 
 
 def url_names(urlconf=None) -> set[str]:

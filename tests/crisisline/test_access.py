@@ -23,8 +23,14 @@ from django.utils import timezone
 from crisisline import services
 from crisisline.models import BankHoliday, CallerType, CrisisCall, ServiceClosureDay, Urgency
 from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, other_service, personas, participant = from_world(
+    "service", "other_service", "personas", "participant"
+)
 
 
 # What each kind of page allows. Columns are the kinds; every persona has one row.

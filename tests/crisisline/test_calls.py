@@ -10,8 +10,14 @@ from crisisline.models import BankHoliday, CrisisCall
 from participants.models import Contact
 from riskplans import services as plan_services
 from tests.factories import ParticipantFactory
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, other_service, personas, participant = from_world(
+    "service", "other_service", "personas", "participant"
+)
 
 
 def a_call(service, participant=None, *, hours_ago=2, urgency="urgent", follow_up=True, **extra):

@@ -30,8 +30,14 @@ from participants.models import Contact, Licence, LicenceCondition, Participant
 from riskplans import services as plan_services
 from riskplans.models import PlanStatus, RiskAssessment
 from tests.factories import ParticipantFactory, days_ago
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, other_service, personas, participant = from_world(
+    "service", "other_service", "personas", "participant"
+)
 
 SMALL = 10
 LARGE = 1000

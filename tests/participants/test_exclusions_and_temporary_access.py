@@ -18,8 +18,12 @@ from resettle.access import Access
 from resettle.core.models import AccessLog
 from tests.crisisline.test_calls import a_call
 from tests.factories import UserFactory
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, personas, participant = from_world("service", "personas", "participant")
 
 
 @pytest.fixture

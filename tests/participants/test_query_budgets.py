@@ -33,8 +33,12 @@ from participants.timeline import record_event
 from sessions import services as session_services
 from sessions.models import Outcome, SessionNote
 from tests.factories import ParticipantFactory, allocate_team, days_ago
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, personas, participant = from_world("service", "personas", "participant")
 
 SMALL = 5
 LARGE = 200

@@ -49,8 +49,14 @@ from sessions.models import (
 )
 from tests.factories.reports import accepted_on, at, move
 from tests.factories.retention import age_timeline, declined_referral, ended_participant
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, other_service, personas, participant = from_world(
+    "service", "other_service", "personas", "participant"
+)
 
 YEARS = 7
 

@@ -30,8 +30,12 @@ from resettle.accounts.roles import Role
 from resettle.core.models import AccessLog
 from tests.access_matrix import PERSONAS, assert_status, persona_cases, sign_in_as
 from tests.factories import staff_member
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, personas, participant = from_world("service", "personas", "participant")
 
 
 # What each kind of page allows. Columns are the kinds; every persona has one row.

@@ -10,8 +10,12 @@ from participants.models import StageChange
 from riskplans import services
 from riskplans.models import PlanStatus, RiskAssessment
 from tests.factories import ParticipantFactory, days_ago
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, personas, participant = from_world("service", "personas", "participant")
 
 ACTION = {"pillar": "supervision", "action": "Weekly meeting", "owner": "OM", "due": "Weekly"}
 

@@ -11,8 +11,14 @@ from participants import services as participant_services
 from participants.models import Stage, StageChange
 from sessions import compliance, services
 from sessions.models import Attendance, CompliancePolicy, EnforcementDecision, Outcome, Session
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, other_service, personas, participant = from_world(
+    "service", "other_service", "personas", "participant"
+)
 
 
 @pytest.fixture

@@ -43,8 +43,12 @@ from tests.factories import days_ago
 from tests.factories.reports import at, attendance, move
 from tests.fuzzing import changed_tables, snapshot
 from tests.reports.conftest import read_pdf, report_files_dir  # noqa: F401 (fixtures)
+from tests.world import from_world
 
 pytestmark = pytest.mark.django_db
+
+# The people and Jamal, built once for the module (tests/world.py).
+service, personas, participant = from_world("service", "personas", "participant")
 
 GROUP = "Thinking skills group"
 REASON = "He rang at 9:40 from the Royal Liverpool: he was kept in overnight"
