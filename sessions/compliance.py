@@ -194,11 +194,14 @@ class ExpectationHistory:
                 if days_a_week not in plan_days:
                     plan_days.append(days_a_week)
                 share += Fraction(days_a_week, 5)
+        first = monday if first_day is None else max(monday, first_day)
         return WeekExpectation(
             expected=int(share),  # rounded down
             weekdays_on_licence=on_licence,
             weekdays_in_custody=in_custody,
             plan_days=tuple(plan_days),
+            # No weekday of it over yet (a Monday's own week): it reads as he is on its first day.
+            begins_in_custody=not (in_custody or on_licence) and self.stages.in_custody_on(first),
         )
 
 
@@ -208,6 +211,7 @@ class WeekExpectation:
     weekdays_on_licence: int
     weekdays_in_custody: int
     plan_days: tuple[int, ...]
+    begins_in_custody: bool = False
 
 
 def expectation_history(
@@ -379,10 +383,14 @@ class Week:
     weekdays_on_licence: int = 5
     weekdays_in_custody: int = 0
     plan_days: tuple[int, ...] = (DEFAULT_DAYS_PER_WEEK,)
+    begins_in_custody: bool = False  # no weekday counted yet, and in custody on its first day
 
     @property
     def in_custody(self) -> bool:
-        """In custody every weekday counted: nothing expected, and it reads "in custody"."""
+        """In custody every weekday counted (or, with none counted yet, on its first day):
+        nothing expected, and it reads "in custody"."""
+        if not (self.weekdays_in_custody or self.weekdays_on_licence):
+            return self.begins_in_custody
         return self.weekdays_in_custody > 0 and not self.weekdays_on_licence
 
     @property
@@ -477,6 +485,7 @@ def weeks_of(
                 weekdays_on_licence=expectation.weekdays_on_licence,
                 weekdays_in_custody=expectation.weekdays_in_custody,
                 plan_days=expectation.plan_days,
+                begins_in_custody=expectation.begins_in_custody,
             )
         )
     return result

@@ -57,40 +57,109 @@ def fresh_world(world, db):
     return fresh_copy(world)
 
 
+# The test database is migrated once for the whole run: the first process to get here (an
+# xdist worker, or the only process) migrates its own and copies it as the run's template,
+# `test_resettle_<run>_migrated`; every other worker waits for it and starts from a copy of
+# it (a second) instead of migrating too (most of a minute on a busy machine).
+_TEMPLATE = {"lock": None, "cloned": False}
+
+
+def migrated_template() -> str:
+    from django.conf import settings
+
+    return f"test_resettle_{settings.TEST_RUN}_migrated"
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_modify_db_settings) -> bool:
+    """pytest-django's --reuse-db; otherwise True only when this worker's database was copied
+    from the run's template (pytest-django then only checks its migrations, and
+    django_db_setup drops it at the end)."""
+    import fcntl
+    import tempfile
+    from pathlib import Path
+
+    from django.db import connections
+
+    if request.config.getvalue("reuse_db"):
+        return True
+    settings_dict = connections["default"].settings_dict
+    if settings_dict["ENGINE"] != "django.db.backends.postgresql":
+        return False
+    template = migrated_template()
+    lock = (Path(tempfile.gettempdir()) / f"{template}.lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not server_statement(
+        settings_dict, "SELECT 1 FROM pg_database WHERE datname = %s", template
+    ):
+        _TEMPLATE["lock"] = lock  # held until django_db_setup has made the template
+        return False
+    try:
+        name = connections["default"].creation._get_test_db_name()
+        server_statement(settings_dict, "DROP DATABASE IF EXISTS {}", names=[name])
+        server_statement(settings_dict, "CREATE DATABASE {} TEMPLATE {}", names=[name, template])
+    finally:
+        lock.close()
+    _TEMPLATE["cloned"] = True
+    return True
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test database, and beside it a copy as the migrations left it, before
-    any test wrote to it (`<test database>_pristine`, PostgreSQL only): a test that needs a
-    whole database of its own starts from that copy (`pristine_database`) in a second, instead
-    of migrating one again for most of a minute."""
+    """pytest-django's test database; the process that migrated it copies it as the run's
+    template, before any test writes to it. Yields the template's name (PostgreSQL only): a
+    test that needs a whole database of its own starts from a copy (`pristine_database`)."""
     from django.db import connections
 
     settings_dict = connections["default"].settings_dict
     name = settings_dict["NAME"]
     made = name == connections["default"].creation._get_test_db_name()
-    if settings_dict["ENGINE"] != "django.db.backends.postgresql" or not made:
-        yield None  # no test asked for the database, or not PostgreSQL
+    template = migrated_template()
+    lock, _TEMPLATE["lock"] = _TEMPLATE["lock"], None
+    try:
+        if lock is not None and made:
+            with django_db_blocker.unblock():
+                for connection in connections.all():
+                    connection.close()  # a template must have no one connected
+                server_statement(
+                    settings_dict, "CREATE DATABASE {} TEMPLATE {}", names=[template, name]
+                )
+    finally:
+        if lock is not None:
+            lock.close()
+    postgresql = settings_dict["ENGINE"] == "django.db.backends.postgresql"
+    yield template if postgresql and made else None
+    if _TEMPLATE["cloned"]:  # kept by pytest-django (keepdb): this run's own, so dropped here
+        connections.close_all()
+        server_statement(settings_dict, "DROP DATABASE IF EXISTS {} WITH (FORCE)", names=[name])
+
+
+def pytest_sessionfinish(session):
+    """The run's template goes when the run ends (in the controller, after its workers)."""
+    import os
+
+    from django.conf import settings
+
+    if os.environ.get("PYTEST_XDIST_WORKER") or not settings.configured:
         return
-    copy = f"{name}_pristine"
-    with django_db_blocker.unblock():
-        for connection in connections.all():
-            connection.close()  # a template must have no one connected
-        server_statement(settings_dict, "DROP DATABASE IF EXISTS {}", copy)
-        server_statement(settings_dict, "CREATE DATABASE {} TEMPLATE {}", copy, name)
-    yield copy
-    server_statement(settings_dict, "DROP DATABASE IF EXISTS {} WITH (FORCE)", copy)
+    settings_dict = settings.DATABASES["default"]
+    if settings_dict["ENGINE"] == "django.db.backends.postgresql":
+        server_statement(
+            settings_dict, "DROP DATABASE IF EXISTS {} WITH (FORCE)", names=[migrated_template()]
+        )
 
 
 @pytest.fixture(scope="session")
 def pristine_database(django_db_setup) -> str:
-    """The name of the migrated, empty copy of the test database (see django_db_setup)."""
+    """The name of the run's migrated, empty template database (see django_db_setup)."""
     if django_db_setup is None:
         pytest.skip("needs the PostgreSQL test database (mark the test django_db)")
     return django_db_setup
 
 
-def server_statement(settings_dict: dict, statement: str, *names: str) -> None:
-    """One statement naming databases, run on the server outside any database's transaction."""
+def server_statement(settings_dict: dict, statement: str, *values, names=()) -> list[tuple]:
+    """One statement (database `names` as {} identifiers, `values` as %s parameters) run on the
+    server outside any database's transaction; the rows it gave."""
     import psycopg2
     from psycopg2 import sql
 
@@ -104,7 +173,8 @@ def server_statement(settings_dict: dict, statement: str, *names: str) -> None:
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+            cursor.execute(sql.SQL(statement).format(*map(sql.Identifier, names)), values)
+            return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
 

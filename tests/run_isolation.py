@@ -6,10 +6,10 @@ import os
 import re
 
 STALE_DATABASE = re.compile(
-    # A run's test database (an xdist worker's ends in _gw<n>) and its pristine copy
+    # A run's test database (an xdist worker's ends in _gw<n>) and its migrated template
     # (tests/conftest.py), and the scratch databases of
     # tests/core/test_backup_restore.py, named after the process that made them.
-    r"^(?:test_resettle_run(?P<run>\d+)(?:_gw\d+)?(?:_pristine)?"
+    r"^(?:test_resettle_run(?P<run>\d+)(?:_gw\d+|_migrated)?"
     r"|.+_bk_(?P<scratch>\d+)_(?:source|target|spare))$"
 )
 STALE_KEY = re.compile(rb"^resettle-test:run(?P<run>\d+)[_:]")

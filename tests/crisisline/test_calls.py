@@ -111,10 +111,11 @@ def test_call_form_refuses_an_end_before_the_start(client_for, personas, service
 
 
 def test_an_evening_call_past_midnight_ends_the_next_day(client_for, personas, service):
-    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    # Two days ago, so that it ended before now even just after midnight.
+    evening = timezone.localdate() - datetime.timedelta(days=2)
     data = call_form_data(
-        started_date_day=yesterday.day, started_date_month=yesterday.month,
-        started_date_year=yesterday.year, started_time="23:50", ended_time="00:20",
+        started_date_day=evening.day, started_date_month=evening.month,
+        started_date_year=evening.year, started_time="23:50", ended_time="00:20",
         service=service.pk,
     )  # fmt: skip
     response = client_for(personas["crisis_worker"]).post(reverse("crisisline:call_add"), data)

@@ -440,6 +440,23 @@ def test_his_sessions_tab_reads_in_custody_for_a_man_in_in_reach(participant, cl
     assert "days short" not in text
 
 
+def test_his_own_week_reads_in_custody_on_a_monday_before_any_weekday_is_over(participant):
+    """Just after midnight on a Monday no weekday of the new week is over: the week reads as
+    he stands on its first day (in custody), not as 0 days expected."""
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    history = compliance.expectation_history(participant)
+    expectation = history.week(monday, monday - datetime.timedelta(days=1))
+    assert (expectation.expected, expectation.weekdays_on_licence) == (0, 0)
+    assert expectation.weekdays_in_custody == 0
+    assert expectation.begins_in_custody
+    week = compliance.Week(
+        starts=monday, expected=0, attended_days=0, absences=[], weekdays_on_licence=0,
+        begins_in_custody=expectation.begins_in_custody,
+    )  # fmt: skip
+    assert week.in_custody and not week.below_expectation
+
+
 # --- Bad input ------------------------------------------------------------------------------
 
 
