@@ -160,16 +160,11 @@ def pristine_database(django_db_setup) -> str:
 def server_statement(settings_dict: dict, statement: str, *values, names=()) -> list[tuple]:
     """One statement (database `names` as {} identifiers, `values` as %s parameters) run on the
     server outside any database's transaction; the rows it gave."""
-    import psycopg2
     from psycopg2 import sql
 
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        host=settings_dict.get("HOST") or None,
-        port=settings_dict.get("PORT") or None,
-    )
+    from tests.run_isolation import server_connection
+
+    connection = server_connection(settings_dict)
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:

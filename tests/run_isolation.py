@@ -25,6 +25,21 @@ def process_is_running(pid: int) -> bool:
     return True
 
 
+def server_connection(settings_dict: dict, **options):
+    """A connection to the PostgreSQL server of `settings_dict` (its `postgres` database), for
+    statements about whole databases."""
+    import psycopg2
+
+    return psycopg2.connect(
+        dbname="postgres",
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+        **options,
+    )
+
+
 def dead_runs_databases(names: list[str]) -> list[str]:
     """Of these database names, those a run of the suite made whose process has ended."""
     stale = []
@@ -43,14 +58,7 @@ def drop_databases_of_dead_runs(settings_dict: dict) -> list[str]:
     if settings_dict["ENGINE"] != "django.db.backends.postgresql":
         return []
     try:
-        connection = psycopg2.connect(
-            dbname="postgres",
-            user=settings_dict.get("USER") or None,
-            password=settings_dict.get("PASSWORD") or None,
-            host=settings_dict.get("HOST") or None,
-            port=settings_dict.get("PORT") or None,
-            connect_timeout=3,
-        )
+        connection = server_connection(settings_dict, connect_timeout=3)
     except psycopg2.OperationalError:
         return []  # pytest-django says so, loudly, when it makes the test database
     dropped = []

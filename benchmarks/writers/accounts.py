@@ -117,6 +117,7 @@ class AccountsWriter(BuilderState):
             "is_superuser": False,
             "email": email,
             "full_name": full_name,
+            "work_phone": "",
             "is_active": True,
             "is_staff": role == Role.ADMINISTRATOR,
             "date_joined": ds.at(joined, 9, 30),
