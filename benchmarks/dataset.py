@@ -133,8 +133,8 @@ class Dataset:
         spec: dict[type[Model], str] = {
             Service: "id name region delivery_model funded_community_places "
             "funded_custody_places out_of_hours_route",
-            User: "id password last_login is_superuser email full_name is_active is_staff "
-            "date_joined",
+            User: "id password last_login is_superuser email full_name work_phone is_active "
+            "is_staff date_joined",
             User.groups.through: "id user_id group_id",
             Membership: "id user_id service_id role agency is_psychologist",
             CompliancePolicy: "id service_id warning_threshold recall_review_threshold "

@@ -20,7 +20,10 @@ def test_the_place_and_series_fields_open_under_their_choice(page, sign_in, pers
     assert not prison.is_visible() and not address.is_visible() and not days.is_visible()
     page.get_by_label("A prison", exact=True).check()
     assert prison.is_visible() and not address.is_visible()
-    assert page.get_by_label("A prison", exact=True).get_attribute("aria-expanded") == "true"
+    # The radio names what it reveals, and carries no aria-expanded (not allowed on a radio).
+    prison_radio = page.get_by_label("A prison", exact=True)
+    assert prison_radio.get_attribute("aria-controls")
+    assert prison_radio.get_attribute("aria-expanded") is None
     page.get_by_label("A community address", exact=True).check()
     assert address.is_visible() and not prison.is_visible()
     page.get_by_label("Repeat every week (a series)").check()
