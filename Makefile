@@ -44,7 +44,7 @@ TEST_DATES := 2027-03-28T00:50:00 2027-10-31T00:50:00 2028-02-29T23:30:00 \
 DATE_TESTS := tests/sessions tests/participants tests/reports tests/riskplans tests/crisisline
 
 ## make test-dates: the date-heavy tests under a faked clock at each of TEST_DATES (libfaketime;
-## about 6 minutes a date on 2 cores). `make test-dates TEST_DATES=2028-02-29T23:30:00` for one.
+## about 5 minutes a date on 2 cores). `make test-dates TEST_DATES=2028-02-29T23:30:00` for one.
 test-dates: install
 	@bash scripts/ensure-system.sh test-dates
 	@set -e; for when in $(TEST_DATES); do \
